@@ -1,0 +1,9 @@
+// Entry point of the WebAssembly module: every kernel file re-exported.
+// Kernels take raw pointers into linear memory and sizes; they allocate nothing.
+export * from "./elementwise";
+export * from "./gemm";
+
+/** First free byte after the module's static data: the JS allocator starts here. */
+export function heap_base(): usize {
+  return __heap_base;
+}
