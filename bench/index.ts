@@ -1,0 +1,66 @@
+// `npm run bench`: every benchmark module's rows, as a table, or JSON with --json.
+// Flags: --json, --quick (shorter runs), --only GROUP[,GROUP].
+
+import { init } from "../src/index.js";
+import type { BenchOptions, BenchRow } from "./harness.js";
+
+type Bench = { group: string; run: (options: BenchOptions) => Promise<BenchRow[]> | BenchRow[] };
+
+// Each benchmark module: one line here.
+const benches: Bench[] = [];
+
+function parseArgs(argv: string[]) {
+  const opts = { json: false, quick: false, only: null as string[] | null };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--json") opts.json = true;
+    else if (a === "--quick") opts.quick = true;
+    else if (a === "--only") opts.only = (argv[++i] ?? "").split(",");
+    else if (a === "--help") {
+      console.log("usage: npm run bench -- [--json] [--quick] [--only group,group]");
+      process.exit(0);
+    } else {
+      console.error(`bench: unknown argument ${a} (try --help)`);
+      process.exit(2);
+    }
+  }
+  return opts;
+}
+
+function fmt(v: number | undefined, digits = 2): string {
+  return v === undefined || !Number.isFinite(v) ? "" : v.toFixed(digits);
+}
+
+function table(rows: BenchRow[]): string {
+  const extraKeys = [...new Set(rows.flatMap((r) => Object.keys(r.extra ?? {})))];
+  const head = ["group", "name", "shape", "impl", "median ms", "p10 ms", "p90 ms", "GFLOP/s", "GB/s", ...extraKeys];
+  const body = rows.map((r) => [
+    r.group, r.name, r.shape, r.impl, fmt(r.medianMs, 3), fmt(r.p10Ms, 3), fmt(r.p90Ms, 3), fmt(r.gflops), fmt(r.gbps),
+    ...extraKeys.map((k) => {
+      const v = r.extra?.[k];
+      return typeof v === "number" ? fmt(v, 3) : (v ?? "");
+    }),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => String(b[i]).length)));
+  const line = (cells: string[]) => cells.map((c, i) => String(c).padEnd(widths[i])).join("  ").trimEnd();
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  await init();
+  const rows: BenchRow[] = [];
+  for (const b of benches) {
+    if (opts.only && !opts.only.includes(b.group)) continue;
+    rows.push(...(await b.run({ quick: opts.quick })));
+    if (!opts.json) process.stderr.write(`bench: ${b.group} done\n`);
+  }
+  const meta = { node: process.version, date: new Date().toISOString(), quick: opts.quick };
+  if (opts.json) console.log(JSON.stringify({ meta, rows }, null, 2));
+  else console.log(table(rows));
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
