@@ -7,3 +7,4 @@ export * from "./gemm";
 export function heap_base(): usize {
   return __heap_base;
 }
+export * from "./optim";

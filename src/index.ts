@@ -13,3 +13,19 @@ export { memoryStats } from "./wasm/stats.js";
 // Ops
 export { relu } from "./autograd/ops/relu.js";
 export { matmul } from "./autograd/ops/matmul.js";
+
+// Models
+export { Sequential } from "./nn/sequential.js";
+export type { Batch, BatchLogs, Callbacks, EpochLogs, FitOptions, History, Labels, LossLike } from "./nn/sequential.js";
+export { Layer } from "./nn/layers/layer.js";
+export type { CallContext, LayerConfig, NamedParameter } from "./nn/layers/layer.js";
+export { Conv2D } from "./nn/layers/conv2d.js";
+export { Dense } from "./nn/layers/dense.js";
+export { Dropout, Flatten, L2Normalize, MaxPooling2D } from "./nn/layers/shape-layers.js";
+export { Adam } from "./nn/optimizers/adam.js";
+export { SGD } from "./nn/optimizers/sgd.js";
+export { Optimizer } from "./nn/optimizers/optimizer.js";
+export type { OptimizerState } from "./nn/optimizers/optimizer.js";
+export { glorotUniform } from "./nn/initializers.js";
+export { serializeModel, deserializeModel } from "./nn/serialize.js";
+export type { ModelTopology } from "./nn/serialize.js";

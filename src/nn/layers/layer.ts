@@ -1,0 +1,83 @@
+// The layer interface: a named piece of a Sequential model that knows its output shape, builds its
+// parameters from the input shape, and maps a batch to a batch on the tape.
+
+import type { Tensor } from "../../autograd/tensor.js";
+
+/** A shape without the batch dimension. */
+export type ShapeNoBatch = readonly number[];
+
+export interface CallContext {
+  /** True in training (dropout active), false in inference. */
+  training: boolean;
+}
+
+export interface LayerConfig {
+  name?: string;
+  /** The shape of one example (without the batch), for the first layer. */
+  inputShape?: ShapeNoBatch;
+}
+
+export interface NamedParameter {
+  /** e.g. "conv2d_1/kernel" */
+  name: string;
+  tensor: Tensor;
+}
+
+const counters = new Map<string, number>();
+
+/** Keras-style unique layer names: conv2d, conv2d_1, … */
+export function uniqueName(base: string): string {
+  const n = counters.get(base) ?? 0;
+  counters.set(base, n + 1);
+  return n === 0 ? base : `${base}_${n}`;
+}
+
+export abstract class Layer {
+  abstract readonly className: string;
+  readonly name: string;
+  readonly inputShape: ShapeNoBatch | undefined;
+  protected builtFor: ShapeNoBatch | null = null;
+
+  constructor(config: LayerConfig, baseName: string) {
+    this.name = config.name ?? uniqueName(baseName);
+    this.inputShape = config.inputShape ? [...config.inputShape] : undefined;
+  }
+
+  get built(): boolean {
+    return this.builtFor !== null;
+  }
+
+  /** Creates the parameters for this input shape (once). */
+  build(inputShape: ShapeNoBatch): void {
+    this.builtFor = [...inputShape];
+  }
+
+  /** The output shape (without batch) for an input shape, checking that the input fits. */
+  abstract outputShape(inputShape: ShapeNoBatch): number[];
+
+  /** The forward pass on a batch. */
+  abstract call(x: Tensor, context: CallContext): Tensor;
+
+  /** Trainable parameters with their names, in a fixed order. */
+  parameters(): NamedParameter[] {
+    return [];
+  }
+
+  /** The constructor arguments that recreate this layer (JSON). */
+  abstract getConfig(): Record<string, unknown>;
+
+  /** Frees the parameters. */
+  dispose(): void {
+    for (const p of this.parameters()) p.tensor.dispose();
+  }
+
+  /** Checks a batch against the shape the layer was built for, naming the layer. */
+  protected checkInput(x: Tensor): void {
+    const expected = this.builtFor;
+    if (!expected) return;
+    const got = x.shape.slice(1);
+    if (got.length !== expected.length || got.some((d, i) => d !== expected[i])) {
+      throw new Error(`${this.name} (${this.className}): input has shape [${x.shape}], expected [batch, ${expected}]`);
+    }
+  }
+}
