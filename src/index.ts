@@ -29,3 +29,14 @@ export type { OptimizerState } from "./nn/optimizers/optimizer.js";
 export { glorotUniform } from "./nn/initializers.js";
 export { serializeModel, deserializeModel } from "./nn/serialize.js";
 export type { ModelTopology } from "./nn/serialize.js";
+// Data
+export { parseIdx, encodeIdx, IDX_MAX_DIMS } from "./data/idx.js";
+export type { IdxDtype, IdxTensor } from "./data/idx.js";
+export { loadMnist, MNIST_FILES } from "./data/mnist.js";
+export type { LoadMnistOptions, Mnist, MnistSplit, MnistUrls } from "./data/mnist.js";
+export { Dataset } from "./data/dataset.js";
+export type { BatchOptions, DatasetState, ShuffleOptions } from "./data/dataset.js";
+export { mnistDataset, toBatch } from "./data/mnist-dataset.js";
+export type { MnistBatch, MnistDatasetOptions } from "./data/mnist-dataset.js";
+export { pkSampler } from "./data/pk-sampler.js";
+export type { PkSamplerOptions } from "./data/pk-sampler.js";
