@@ -4,14 +4,17 @@ import { writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { tidy } from "../autograd/tensor.js";
-import { mnistBatches, loadMnist, type MnistSplit } from "../data/index.js";
+import type { Dataset } from "../data/dataset.js";
+import { loadMnist, type MnistSplit } from "../data/mnist.js";
+import { mnistDataset, toBatch } from "../data/mnist-dataset.js";
+import { pkSampler } from "../data/pk-sampler.js";
 import { retrievalMetrics, type RetrievalMetrics } from "../eval/retrieval.js";
 import { TripletSemiHardLoss } from "../nn/losses/triplet.js";
 import { Adam } from "../nn/optimizers/adam.js";
 import { Conv2D } from "../nn/layers/conv2d.js";
 import { Dense } from "../nn/layers/dense.js";
 import { Dropout, Flatten, L2Normalize, MaxPooling2D } from "../nn/layers/shape-layers.js";
-import { Sequential, type EpochLogs } from "../nn/sequential.js";
+import { Sequential, type Batch, type EpochLogs } from "../nn/sequential.js";
 import { manualSeed } from "../random.js";
 import { init } from "../wasm/loader.js";
 import { memoryStats } from "../wasm/stats.js";
@@ -102,6 +105,18 @@ function ownVersion(require: NodeRequire): string {
   return "unknown";
 }
 
+/** shuffle(buffer).batch(n) as the tutorial, or P classes x K samples a batch. */
+function trainingBatches(train: MnistSplit, options: TrainMnistOptions): Dataset<Batch> {
+  if (options.sampler === "pk") {
+    const p = options.batchSize / options.pkK;
+    return pkSampler(train.labels, { p, k: options.pkK, seed: options.seed })
+      .map((indices) => toBatch(train, indices))
+      .map((b) => ({ x: b.images, labels: b.labels }));
+  }
+  return mnistDataset(train, { batchSize: options.batchSize, bufferSize: options.shuffleBuffer, seed: options.seed })
+    .map((b) => ({ x: b.images, labels: b.labels }));
+}
+
 /** Embeds a split's images in batches (normalized per batch, no tape). */
 function embed(model: Sequential, split: MnistSplit, batchSize = 500): Float32Array {
   const dim = model.outputShapes().at(-1)!.reduce((a, b) => a * b, 1);
@@ -135,13 +150,7 @@ export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnist
   model.summary(log);
   model.compile({ optimizer: new Adam({ learningRate: options.learningRate }), loss: new TripletSemiHardLoss({ margin: options.margin, distanceMetric: options.distance }) });
 
-  const batches = mnistBatches(train, {
-    batchSize: options.batchSize,
-    sampler: options.sampler,
-    shuffleBuffer: options.shuffleBuffer,
-    k: options.pkK,
-    seed: options.seed,
-  });
+  const batches = trainingBatches(train, options);
   const stepsPerEpoch = batches.size;
   const history = model.fit(batches, {
     epochs: options.epochs,
