@@ -13,3 +13,7 @@ export { memoryStats } from "./wasm/stats.js";
 // Ops
 export { relu } from "./autograd/ops/relu.js";
 export { matmul } from "./autograd/ops/matmul.js";
+export { dropout } from "./autograd/ops/dropout.js";
+export type { DropoutOptions } from "./autograd/ops/dropout.js";
+export { l2Normalize } from "./autograd/ops/l2normalize.js";
+export type { L2NormalizeOptions } from "./autograd/ops/l2normalize.js";
