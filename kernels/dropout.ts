@@ -1,7 +1,8 @@
 // Dropout: the keep mask comes from a counter-based hash of (seed, index), so the JS side draws
 // only two 32-bit words per call, and the backward regenerates the same mask from them.
 //
-// bits(i) = fmix32(fmix32(seed_lo + i·0x9e3779b9) ^ seed_hi)   (murmur3's finalizer, twice)
+// bits(i) = fmix32((seed_lo + i·0x9e3779b9) ^ seed_hi)   (splitmix32-style: Weyl counter, murmur3's
+//           finalizer; one round: two rounds cost twice the time, the kernel being bound by the hash)
 // keep(i) = bits(i) >= threshold (unsigned), threshold = floor(rate · 2^32)
 // y[i]    = keep(i) ? x[i] · scale : 0
 
@@ -39,7 +40,7 @@ const CONSTANTS = memory.data<u32>([
 /** The mask's random bits for element i (scalar; the tail and the reference use this definition). */
 // @ts-ignore: decorator
 @inline function dropoutBits(i: u32, seedLo: u32, seedHi: u32): u32 {
-  return fmix32(fmix32(seedLo + i * GOLDEN) ^ seedHi);
+  return fmix32((seedLo + i * GOLDEN) ^ seedHi);
 }
 
 // @ts-ignore: decorator
@@ -55,7 +56,7 @@ const CONSTANTS = memory.data<u32>([
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const o = <usize>i << 2;
-    const bits = fmix32x4(v128.xor(fmix32x4(weyl, m1, m2), hi), m1, m2);
+    const bits = fmix32x4(v128.xor(weyl, hi), m1, m2);
     const keep = i32x4.ge_u(bits, thr);
     v128.store(dst + o, v128.and(f32x4.mul(v128.load(src + o), s), keep));
     weyl = i32x4.add(weyl, step);

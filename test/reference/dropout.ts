@@ -1,5 +1,5 @@
 // Plain TypeScript reference for dropout's mask, used only by tests and benchmarks. Written from
-// the definition in kernels/dropout.ts: bits(i) = fmix32(fmix32(seedLo + i·0x9e3779b9) ^ seedHi),
+// the definition in kernels/dropout.ts: bits(i) = fmix32((seedLo + i·0x9e3779b9) ^ seedHi),
 // element i is kept when bits(i) >= floor(rate · 2^32), and kept values are x · fround(1/(1-rate)).
 
 function fmix32(h: number): number {
@@ -12,7 +12,7 @@ function fmix32(h: number): number {
 }
 
 export function dropoutBitsReference(i: number, seedLo: number, seedHi: number): number {
-  return fmix32(fmix32((seedLo + Math.imul(i, 0x9e3779b9)) >>> 0) ^ seedHi);
+  return fmix32((seedLo + Math.imul(i, 0x9e3779b9)) ^ seedHi);
 }
 
 /** 1 where element i is kept, 0 where dropped. */

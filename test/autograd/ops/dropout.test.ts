@@ -69,6 +69,18 @@ describe("dropout", () => {
         for (const l of lanes) expect(Math.abs(l / (n / 4) - p)).toBeLessThan(tol(n / 4));
         // Neighbours independent: P(both kept) = p².
         expect(Math.abs(pairs / (n - 1) - p * p)).toBeLessThan(5 * Math.sqrt((p * p * (1 - p * p)) / n));
+        // The 16 patterns of each aligned group of 4 (one SIMD vector): chi-square, 15 degrees of
+        // freedom, 50 is far in the tail (p ≈ 1e-5).
+        const counts = new Array(16).fill(0);
+        for (let i = 0; i + 4 <= n; i += 4) counts[mask[i] | (mask[i + 1] << 1) | (mask[i + 2] << 2) | (mask[i + 3] << 3)]++;
+        let chi2 = 0;
+        counts.forEach((c, pattern) => {
+          let k = 0;
+          for (let b = 0; b < 4; b++) k += (pattern >> b) & 1;
+          const expected = (n / 4) * p ** k * (1 - p) ** (4 - k);
+          chi2 += (c - expected) ** 2 / expected;
+        });
+        expect(chi2).toBeLessThan(50);
       }
     }));
 
