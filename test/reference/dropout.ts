@@ -26,5 +26,7 @@ export function dropoutMaskReference(n: number, rate: number, seedLo: number, se
 export function dropoutReference(x: ArrayLike<number>, rate: number, seedLo: number, seedHi: number): Float32Array {
   const mask = dropoutMaskReference(x.length, rate, seedLo, seedHi);
   const scale = Math.fround(1 / (1 - rate));
-  return Float32Array.from(x, (v, i) => (mask[i] ? v * scale : 0));
+  const y = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) y[i] = mask[i] ? x[i] * scale : 0;
+  return y;
 }
