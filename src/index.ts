@@ -40,3 +40,7 @@ export { mnistDataset, toBatch } from "./data/mnist-dataset.js";
 export type { MnistBatch, MnistDatasetOptions } from "./data/mnist-dataset.js";
 export { pkSampler } from "./data/pk-sampler.js";
 export type { PkSamplerOptions } from "./data/pk-sampler.js";
+export { dropout } from "./autograd/ops/dropout.js";
+export type { DropoutOptions } from "./autograd/ops/dropout.js";
+export { l2Normalize } from "./autograd/ops/l2normalize.js";
+export type { L2NormalizeOptions } from "./autograd/ops/l2normalize.js";
