@@ -13,3 +13,6 @@ export { memoryStats } from "./wasm/stats.js";
 // Ops
 export { relu } from "./autograd/ops/relu.js";
 export { matmul } from "./autograd/ops/matmul.js";
+export type { MatmulOptions } from "./autograd/ops/matmul.js";
+export { dense } from "./autograd/ops/dense.js";
+export type { DenseActivation, DenseOptions } from "./autograd/ops/dense.js";
