@@ -4,9 +4,10 @@
 // B is packed, one block of KC rows at a time, into panels NR = 8 columns wide (zero-padded), so
 // the micro-kernel reads it contiguously. The micro-kernel computes a 4x8 tile of C in 8 f32x4
 // accumulators: with 2 B vectors and 4 A broadcasts that is 14 of the 15 xmm registers V8 gives
-// wasm; bigger tiles spill. A is read in place through a row and a column stride (no packing), with
-// `v128.load32_splat`. Rows beyond the last multiple of 4 go through a 1x8 tile; columns beyond
-// the last multiple of 8 are computed on the zero padding and stored through a scalar epilogue.
+// wasm; bigger tiles spill. Each strip of 4 rows of A is packed too (4 values per k of the block)
+// so its `v128.load32_splat`s sit at fixed offsets of one pointer, and is reused by every panel.
+// Rows beyond the last multiple of 4 go through a 1x8 tile reading A in place; columns beyond the
+// last multiple of 8 are computed on the zero padding and stored through a scalar epilogue.
 
 const NR = 8;
 /** Bytes of packed B kept per K block: a block should sit in L2 while every row tile reads it. */
@@ -27,7 +28,7 @@ const STAGE_FLOATS = 32;
 
 /** Floats of scratch `gemm_blocked` needs for these sizes (the JS side allocates it). */
 export function gemm_scratch_floats(n: i32, k: i32): i32 {
-  return roundUp8(n) * blockRows(n, k) + STAGE_FLOATS;
+  return (roundUp8(n) + 4) * blockRows(n, k) + STAGE_FLOATS;
 }
 
 /**
@@ -55,8 +56,8 @@ function pack_b(b: usize, dst: usize, n: i32, k: i32, k0: i32, kc: i32, transB: 
       let s = b + ((<usize>j0 * k + k0) << 2);
       let p = 0;
       for (; p + 4 <= kc; p += 4) {
-        transpose4(s, ld, d);
-        transpose4(s + 4 * ld, ld, d + 16);
+        transpose4(s, ld, d, NR * 4);
+        transpose4(s + 4 * ld, ld, d + 16, NR * 4);
         s += 16;
         d += 4 * NR * 4;
       }
@@ -82,8 +83,8 @@ function pack_b(b: usize, dst: usize, n: i32, k: i32, k0: i32, kc: i32, transB: 
   }
 }
 
-/** Reads 4 rows of 4 floats (row stride ld bytes) at s; writes their 4 columns at d, 32 bytes apart. */
-@inline function transpose4(s: usize, ld: usize, d: usize): void {
+/** Reads 4 rows of 4 floats (row stride ld bytes) at s; writes their 4 columns at d, dstride bytes apart. */
+@inline function transpose4(s: usize, ld: usize, d: usize, dstride: usize): void {
   const r0 = v128.load(s);
   const r1 = v128.load(s + ld);
   const r2 = v128.load(s + 2 * ld);
@@ -93,9 +94,39 @@ function pack_b(b: usize, dst: usize, n: i32, k: i32, k0: i32, kc: i32, transB: 
   const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
   const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
   v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(d, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), NR * 4);
-  v128.store(d, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 2 * NR * 4);
-  v128.store(d, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 3 * NR * 4);
+  v128.store(d + dstride, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(d + 2 * dstride, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(d + 3 * dstride, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+}
+
+/**
+ * Packs 4 rows of A (A(r, p) at a + r*rs + p*cs bytes) for kc columns: dst holds, for each p,
+ * the 4 values A(0..3, p), so the micro-kernel's broadcasts are at fixed offsets of one pointer.
+ */
+function pack_a4(a: usize, rs: usize, cs: usize, kc: i32, dst: usize): void {
+  if (rs == 4) {
+    // transA: the 4 values of one p are adjacent.
+    for (let p = 0; p < kc; p++) {
+      v128.store(dst, v128.load(a));
+      a += cs;
+      dst += 16;
+    }
+    return;
+  }
+  let p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    transpose4(a, rs, dst, 16);
+    a += 16;
+    dst += 64;
+  }
+  for (; p < kc; p++) {
+    store<f32>(dst, load<f32>(a));
+    store<f32>(dst, load<f32>(a + rs), 4);
+    store<f32>(dst, load<f32>(a + 2 * rs), 8);
+    store<f32>(dst, load<f32>(a + 3 * rs), 12);
+    a += 4;
+    dst += 16;
+  }
 }
 
 /**
@@ -137,39 +168,38 @@ function pack_b(b: usize, dst: usize, n: i32, k: i32, k0: i32, kc: i32, transB: 
  * One K block: C[i0.., j..] (+)= A[.., k0..k0+kc] · packed, for every row and panel.
  * A(i, p) is at a + i*rs + p*cs (bytes). bias is 0 or the bias to add in this block.
  */
-function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, c: usize, m: i32, n: i32, kc: i32,
-                    loadC: bool, bias: usize, relu: bool, stage: usize): void {
+function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, packedA: usize, c: usize, m: i32, n: i32,
+                    kc: i32, loadC: bool, bias: usize, relu: bool, stage: usize): void {
   const zero = v128.load(stage); // stage starts zeroed: a zero vector not rematerialized in loops
   const panels = (n + NR - 1) / NR;
   const panelBytes = <usize>kc * (NR * 4);
   const ldc = <usize>n << 2;
-  const rs2 = rs << 1; // hoisted: binaryen keeps multiplies inside the loop
-  const rs3 = rs2 + rs;
   let i = 0;
   for (; i + 4 <= m; i += 4) {
-    const a0 = a + <usize>i * rs;
     const c0 = c + <usize>i * ldc;
+    pack_a4(a + <usize>i * rs, rs, cs, kc, packedA);
+    const aEnd = packedA + (<usize>kc << 4);
     for (let q = 0; q < panels; q++) {
-      let pa = a0;
+      let pa = packedA;
       let pb = packed + <usize>q * panelBytes;
       let x00 = v128.xor(zero, zero), x01 = x00, x10 = x00, x11 = x00;
       let x20 = x00, x21 = x00, x30 = x00, x31 = x00;
-      for (let p = 0; p < kc; p++) {
+      while (pa < aEnd) {
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
         const e0 = v128.load32_splat(pa);
         x00 = f32x4.add(x00, f32x4.mul(e0, b0));
         x01 = f32x4.add(x01, f32x4.mul(e0, b1));
-        const e1 = v128.load32_splat(pa + rs);
+        const e1 = v128.load32_splat(pa, 4);
         x10 = f32x4.add(x10, f32x4.mul(e1, b0));
         x11 = f32x4.add(x11, f32x4.mul(e1, b1));
-        const e2 = v128.load32_splat(pa + rs2);
+        const e2 = v128.load32_splat(pa, 8);
         x20 = f32x4.add(x20, f32x4.mul(e2, b0));
         x21 = f32x4.add(x21, f32x4.mul(e2, b1));
-        const e3 = v128.load32_splat(pa + rs3);
+        const e3 = v128.load32_splat(pa, 12);
         x30 = f32x4.add(x30, f32x4.mul(e3, b0));
         x31 = f32x4.add(x31, f32x4.mul(e3, b1));
-        pa += cs;
+        pa += 16;
         pb += NR * 4;
       }
       const j = q * NR;
@@ -226,7 +256,8 @@ export function gemm_blocked(a: usize, b: usize, c: usize, m: i32, n: i32, k: i3
   }
   const kc = blockRows(n, k);
   const packed = scratch;
-  const stage = scratch + (<usize>roundUp8(n) * kc << 2);
+  const packedA = packed + (<usize>roundUp8(n) * kc << 2);
+  const stage = packedA + (<usize>kc << 4);
   // stage[0..16) bytes: a zero vector; stage[64..128): the partial-panel row.
   v128.store(stage, v128.xor(v128.load(stage), v128.load(stage)));
   const rs: usize = transA ? 4 : <usize>k << 2;
@@ -236,7 +267,7 @@ export function gemm_blocked(a: usize, b: usize, c: usize, m: i32, n: i32, k: i3
     pack_b(b, packed, n, k, k0, kb, transB);
     const first = k0 == 0;
     const last = k0 + kb >= k;
-    gemm_block(a + <usize>k0 * cs, rs, cs, packed, c, m, n, kb,
+    gemm_block(a + <usize>k0 * cs, rs, cs, packed, packedA, c, m, n, kb,
       !first || accumulate != 0, first ? bias : 0, last && doRelu, stage);
   }
 }

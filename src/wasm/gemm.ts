@@ -36,7 +36,7 @@ export interface GemmArgs {
 // One packing buffer for every call, grown when a call needs more. It is allocated directly from
 // the allocator, outside any tidy scope, so that it outlives them; the memory it occupies stays
 // reserved for the life of the runtime.
-const MIN_SCRATCH_FLOATS = 65536 + 32;
+const MIN_SCRATCH_FLOATS = 81920;
 let scratch = { ptr: 0, floats: 0, allocator: null as unknown };
 
 function scratchFor(floats: number): number {
