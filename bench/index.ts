@@ -4,6 +4,7 @@
 import { init } from "../src/index.js";
 import type { BenchOptions, BenchRow } from "./harness.js";
 import * as embed from "./embed.js";
+import * as gemm from "./gemm.js";
 
 type Bench = { group: string; run: (options: BenchOptions) => Promise<BenchRow[]> | BenchRow[] };
 
@@ -11,6 +12,7 @@ type Bench = { group: string; run: (options: BenchOptions) => Promise<BenchRow[]
 const benches: Bench[] = [
   { group: embed.group, run: embed.run },
 ];
+const benches: Bench[] = [gemm];
 
 function parseArgs(argv: string[]) {
   const opts = { json: false, quick: false, only: null as string[] | null };

@@ -1,39 +1,273 @@
-// General matrix multiply: C (m x n) = op(A) (m x k) . op(B) (k x n) [+ C].
+// SGEMM, register-blocked: C (m x n) = op(A) (m x k) · op(B) (k x n) [+ C] [+ bias] [relu].
 // Row-major. transA: A is stored (k x m); transB: B is stored (n x k).
-// Simple SIMD version over 4 output columns at a time; to be register-blocked and packed.
+//
+// B is packed, one block of KC rows at a time, into panels NR = 8 columns wide (zero-padded), so
+// the micro-kernel reads it contiguously. The micro-kernel computes a 4x8 tile of C in 8 f32x4
+// accumulators: with 2 B vectors and 4 A broadcasts that is 14 of the 15 xmm registers V8 gives
+// wasm; bigger tiles spill. Each strip of 4 rows of A is packed too (4 values per k of the block)
+// so its `v128.load32_splat`s sit at fixed offsets of one pointer, and is reused by every panel.
+// Rows beyond the last multiple of 4 go through a 1x8 tile reading A in place; columns beyond the
+// last multiple of 8 are computed on the zero padding and stored through a scalar epilogue.
 
-export function gemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
-                     transA: i32, transB: i32, accumulate: i32): void {
-  for (let i = 0; i < m; i++) {
-    let j = 0;
-    for (; j + 4 <= n; j += 4) {
-      let acc = f32x4.splat(0);
-      for (let p = 0; p < k; p++) {
-        const av = transA ? load<f32>(a + ((<usize>p * m + i) << 2)) : load<f32>(a + ((<usize>i * k + p) << 2));
-        let bv: v128;
-        if (transB) {
-          bv = f32x4(
-            load<f32>(b + ((<usize>j * k + p) << 2)),
-            load<f32>(b + ((<usize>(j + 1) * k + p) << 2)),
-            load<f32>(b + ((<usize>(j + 2) * k + p) << 2)),
-            load<f32>(b + ((<usize>(j + 3) * k + p) << 2)));
-        } else {
-          bv = v128.load(b + ((<usize>p * n + j) << 2));
+const NR = 8;
+/** Bytes of packed B kept per K block: a block should sit in L2 while every row tile reads it. */
+const PACK_BUDGET_BYTES = 256 * 1024;
+/** A 4x8 tile staged for the scalar epilogue of the last, partial panel. */
+const STAGE_FLOATS = 32;
+
+@inline function roundUp8(n: i32): i32 {
+  return (n + 7) & ~7;
+}
+
+/** Rows of B packed per block for n columns: as many as PACK_BUDGET_BYTES allows, at least 64. */
+@inline function blockRows(n: i32, k: i32): i32 {
+  let kc = (PACK_BUDGET_BYTES / (roundUp8(n) * 4)) & ~3;
+  if (kc < 64) kc = 64;
+  return kc < k ? kc : k;
+}
+
+/** Floats of scratch `gemm_blocked` needs for these sizes (the JS side allocates it). */
+export function gemm_scratch_floats(n: i32, k: i32): i32 {
+  return (roundUp8(n) + 4) * blockRows(n, k) + STAGE_FLOATS;
+}
+
+/**
+ * Packs rows k0..k0+kc of op(B) into panels of NR columns: panel q holds, for each row p, the 8
+ * values op(B)[k0 + p][8q .. 8q + 7], zero beyond column n. Panel q starts at dst + q*kc*32 bytes.
+ */
+function pack_b(b: usize, dst: usize, n: i32, k: i32, k0: i32, kc: i32, transB: i32): void {
+  const panels = (n + NR - 1) / NR;
+  for (let q = 0; q < panels; q++) {
+    const j0 = q * NR;
+    const nc = min(NR, n - j0);
+    let d = dst + <usize>q * kc * (NR * 4);
+    if (nc == NR && !transB) {
+      let s = b + ((<usize>k0 * n + j0) << 2);
+      const ld = <usize>n << 2;
+      for (let p = 0; p < kc; p++) {
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+        s += ld;
+        d += NR * 4;
+      }
+    } else if (nc == NR) {
+      // B stored (n x k): 8 rows of storage become one panel; transpose 4x4 blocks.
+      const ld = <usize>k << 2;
+      let s = b + ((<usize>j0 * k + k0) << 2);
+      let p = 0;
+      for (; p + 4 <= kc; p += 4) {
+        transpose4(s, ld, d, NR * 4);
+        transpose4(s + 4 * ld, ld, d + 16, NR * 4);
+        s += 16;
+        d += 4 * NR * 4;
+      }
+      for (; p < kc; p++) {
+        for (let c = 0; c < NR; c++) store<f32>(d + (<usize>c << 2), load<f32>(s + <usize>c * ld));
+        s += 4;
+        d += NR * 4;
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let c = 0; c < NR; c++) {
+          let v: f32 = 0;
+          if (c < nc) {
+            const j = j0 + c;
+            const kk = k0 + p;
+            v = transB ? load<f32>(b + ((<usize>j * k + kk) << 2)) : load<f32>(b + ((<usize>kk * n + j) << 2));
+          }
+          store<f32>(d + (<usize>c << 2), v);
         }
-        acc = f32x4.add(acc, f32x4.mul(f32x4.splat(av), bv));
+        d += NR * 4;
       }
-      const co = c + ((<usize>i * n + j) << 2);
-      v128.store(co, accumulate ? f32x4.add(v128.load(co), acc) : acc);
     }
-    for (; j < n; j++) {
-      let s: f32 = 0;
-      for (let p = 0; p < k; p++) {
-        const av = transA ? load<f32>(a + ((<usize>p * m + i) << 2)) : load<f32>(a + ((<usize>i * k + p) << 2));
-        const bv = transB ? load<f32>(b + ((<usize>j * k + p) << 2)) : load<f32>(b + ((<usize>p * n + j) << 2));
-        s += av * bv;
+  }
+}
+
+/** Reads 4 rows of 4 floats (row stride ld bytes) at s; writes their 4 columns at d, dstride bytes apart. */
+@inline function transpose4(s: usize, ld: usize, d: usize, dstride: usize): void {
+  const r0 = v128.load(s);
+  const r1 = v128.load(s + ld);
+  const r2 = v128.load(s + 2 * ld);
+  const r3 = v128.load(s + 3 * ld);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+  v128.store(d, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+  v128.store(d + dstride, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(d + 2 * dstride, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(d + 3 * dstride, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+}
+
+/**
+ * Packs 4 rows of A (A(r, p) at a + r*rs + p*cs bytes) for kc columns: dst holds, for each p,
+ * the 4 values A(0..3, p), so the micro-kernel's broadcasts are at fixed offsets of one pointer.
+ */
+function pack_a4(a: usize, rs: usize, cs: usize, kc: i32, dst: usize): void {
+  if (rs == 4) {
+    // transA: the 4 values of one p are adjacent.
+    for (let p = 0; p < kc; p++) {
+      v128.store(dst, v128.load(a));
+      a += cs;
+      dst += 16;
+    }
+    return;
+  }
+  let p = 0;
+  for (; p + 4 <= kc; p += 4) {
+    transpose4(a, rs, dst, 16);
+    a += 16;
+    dst += 64;
+  }
+  for (; p < kc; p++) {
+    store<f32>(dst, load<f32>(a));
+    store<f32>(dst, load<f32>(a + rs), 4);
+    store<f32>(dst, load<f32>(a + 2 * rs), 8);
+    store<f32>(dst, load<f32>(a + 3 * rs), 12);
+    a += 4;
+    dst += 16;
+  }
+}
+
+/**
+ * Writes 8 columns of one row of C: x (+ C if loadC) (+ bias) (relu). When nc < 8 the row goes
+ * through `stage` and only nc columns are written. `zero` is loaded from memory by the caller.
+ */
+@inline function finish_row(c: usize, x0: v128, x1: v128, nc: i32, loadC: bool, bias: usize, relu: bool,
+                            zero: v128, stage: usize): void {
+  if (nc == NR) {
+    if (loadC) {
+      x0 = f32x4.add(x0, v128.load(c));
+      x1 = f32x4.add(x1, v128.load(c, 16));
+    }
+    if (bias) {
+      x0 = f32x4.add(x0, v128.load(bias));
+      x1 = f32x4.add(x1, v128.load(bias, 16));
+    }
+    if (relu) {
+      x0 = f32x4.max(x0, zero);
+      x1 = f32x4.max(x1, zero);
+    }
+    v128.store(c, x0);
+    v128.store(c, x1, 16);
+  } else {
+    v128.store(stage, x0);
+    v128.store(stage, x1, 16);
+    for (let j = 0; j < nc; j++) {
+      const o = <usize>j << 2;
+      let v = load<f32>(stage + o);
+      if (loadC) v += load<f32>(c + o);
+      if (bias) v += load<f32>(bias + o);
+      if (relu) v = max<f32>(v, 0);
+      store<f32>(c + o, v);
+    }
+  }
+}
+
+/**
+ * One K block: C[i0.., j..] (+)= A[.., k0..k0+kc] · packed, for every row and panel.
+ * A(i, p) is at a + i*rs + p*cs (bytes). bias is 0 or the bias to add in this block.
+ */
+function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, packedA: usize, c: usize, m: i32, n: i32,
+                    kc: i32, loadC: bool, bias: usize, relu: bool, stage: usize): void {
+  const zero = v128.load(stage); // stage starts zeroed: a zero vector not rematerialized in loops
+  const panels = (n + NR - 1) / NR;
+  const panelBytes = <usize>kc * (NR * 4);
+  const ldc = <usize>n << 2;
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const c0 = c + <usize>i * ldc;
+    pack_a4(a + <usize>i * rs, rs, cs, kc, packedA);
+    const aEnd = packedA + (<usize>kc << 4);
+    for (let q = 0; q < panels; q++) {
+      let pa = packedA;
+      let pb = packed + <usize>q * panelBytes;
+      let x00 = v128.xor(zero, zero), x01 = x00, x10 = x00, x11 = x00;
+      let x20 = x00, x21 = x00, x30 = x00, x31 = x00;
+      while (pa < aEnd) {
+        const b0 = v128.load(pb);
+        const b1 = v128.load(pb, 16);
+        const e0 = v128.load32_splat(pa);
+        x00 = f32x4.add(x00, f32x4.mul(e0, b0));
+        x01 = f32x4.add(x01, f32x4.mul(e0, b1));
+        const e1 = v128.load32_splat(pa, 4);
+        x10 = f32x4.add(x10, f32x4.mul(e1, b0));
+        x11 = f32x4.add(x11, f32x4.mul(e1, b1));
+        const e2 = v128.load32_splat(pa, 8);
+        x20 = f32x4.add(x20, f32x4.mul(e2, b0));
+        x21 = f32x4.add(x21, f32x4.mul(e2, b1));
+        const e3 = v128.load32_splat(pa, 12);
+        x30 = f32x4.add(x30, f32x4.mul(e3, b0));
+        x31 = f32x4.add(x31, f32x4.mul(e3, b1));
+        pa += 16;
+        pb += NR * 4;
       }
-      const co = c + ((<usize>i * n + j) << 2);
-      store<f32>(co, accumulate ? load<f32>(co) + s : s);
+      const j = q * NR;
+      const nc = min(NR, n - j);
+      const cq = c0 + (<usize>j << 2);
+      const bq = bias ? bias + (<usize>j << 2) : 0;
+      finish_row(cq, x00, x01, nc, loadC, bq, relu, zero, stage + 64);
+      finish_row(cq + ldc, x10, x11, nc, loadC, bq, relu, zero, stage + 64);
+      finish_row(cq + 2 * ldc, x20, x21, nc, loadC, bq, relu, zero, stage + 64);
+      finish_row(cq + 3 * ldc, x30, x31, nc, loadC, bq, relu, zero, stage + 64);
     }
+  }
+  for (; i < m; i++) {
+    const a0 = a + <usize>i * rs;
+    const c0 = c + <usize>i * ldc;
+    for (let q = 0; q < panels; q++) {
+      let pa = a0;
+      let pb = packed + <usize>q * panelBytes;
+      let x0 = v128.xor(zero, zero), x1 = x0;
+      for (let p = 0; p < kc; p++) {
+        const e = v128.load32_splat(pa);
+        x0 = f32x4.add(x0, f32x4.mul(e, v128.load(pb)));
+        x1 = f32x4.add(x1, f32x4.mul(e, v128.load(pb, 16)));
+        pa += cs;
+        pb += NR * 4;
+      }
+      const j = q * NR;
+      finish_row(c0 + (<usize>j << 2), x0, x1, min(NR, n - j), loadC, bias ? bias + (<usize>j << 2) : 0, relu, zero, stage + 64);
+    }
+  }
+}
+
+/**
+ * C (m x n) = op(A) · op(B) [+ C if accumulate] [+ bias (n floats) if bias != 0] [relu if relu].
+ * scratch: gemm_scratch_floats(n, k) floats, 16-byte aligned, contents undefined.
+ */
+export function gemm_blocked(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
+                             transA: i32, transB: i32, accumulate: i32, bias: usize, relu: i32,
+                             scratch: usize): void {
+  if (m <= 0 || n <= 0) return;
+  const doRelu = relu != 0;
+  if (k <= 0) {
+    // Empty sum: C = (C or 0) + bias, then relu.
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        const o = c + ((<usize>i * n + j) << 2);
+        let v: f32 = accumulate ? load<f32>(o) : 0;
+        if (bias) v += load<f32>(bias + (<usize>j << 2));
+        if (doRelu) v = max<f32>(v, 0);
+        store<f32>(o, v);
+      }
+    }
+    return;
+  }
+  const kc = blockRows(n, k);
+  const packed = scratch;
+  const packedA = packed + (<usize>roundUp8(n) * kc << 2);
+  const stage = packedA + (<usize>kc << 4);
+  // stage[0..16) bytes: a zero vector; stage[64..128): the partial-panel row.
+  v128.store(stage, v128.xor(v128.load(stage), v128.load(stage)));
+  const rs: usize = transA ? 4 : <usize>k << 2;
+  const cs: usize = transA ? <usize>m << 2 : 4;
+  for (let k0 = 0; k0 < k; k0 += kc) {
+    const kb = min(kc, k - k0);
+    pack_b(b, packed, n, k, k0, kb, transB);
+    const first = k0 == 0;
+    const last = k0 + kb >= k;
+    gemm_block(a + <usize>k0 * cs, rs, cs, packed, packedA, c, m, n, kb,
+      !first || accumulate != 0, first ? bias : 0, last && doRelu, stage);
   }
 }

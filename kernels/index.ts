@@ -4,6 +4,8 @@ export * from "./elementwise";
 export * from "./gemm";
 export * from "./dropout";
 export * from "./normalize";
+export * from "./dense";
+export * from "./peak";
 
 /** First free byte after the module's static data: the JS allocator starts here. */
 export function heap_base(): usize {

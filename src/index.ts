@@ -44,3 +44,6 @@ export { dropout } from "./autograd/ops/dropout.js";
 export type { DropoutOptions } from "./autograd/ops/dropout.js";
 export { l2Normalize } from "./autograd/ops/l2normalize.js";
 export type { L2NormalizeOptions } from "./autograd/ops/l2normalize.js";
+export type { MatmulOptions } from "./autograd/ops/matmul.js";
+export { dense } from "./autograd/ops/dense.js";
+export type { DenseActivation, DenseOptions } from "./autograd/ops/dense.js";

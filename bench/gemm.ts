@@ -1,0 +1,94 @@
+// GEMM throughput at the tutorial model's shapes: the dense layer (32x1568)·(1568x256) and conv2
+// as a GEMM (6272x256)·(256x32), forward and each backward product, for the SIMD kernel and the
+// plain TypeScript reference; and the runtime's own f32x4 mul+add peak, to read them against.
+
+import { dense, noGrad, tensor, tidy, type Tensor } from "../src/index.js";
+import { matmul } from "../src/autograd/ops/matmul.js";
+import { gemm, type GemmArgs } from "../src/wasm/gemm.js";
+import { kernels } from "../src/wasm/loader.js";
+import { Generator } from "../src/random.js";
+import { gemmReference } from "../test/reference/matmul.js";
+import { measure, row, type BenchOptions, type BenchRow, type MeasureOptions } from "./harness.js";
+
+export const group = "gemm";
+
+interface PeakKernels {
+  peak_f32x4(iterations: number, seed: number): number;
+}
+
+/** FLOP of one peak_f32x4 iteration: 12 accumulators × 4 lanes × (mul + add). */
+const PEAK_FLOP_PER_ITERATION = 96;
+
+function random(n: number, rng: Generator): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
+}
+
+interface Case {
+  name: string;
+  shape: string;
+  m: number;
+  n: number;
+  k: number;
+  transA?: boolean;
+  transB?: boolean;
+  bias?: boolean;
+  /** Runs the SIMD version through the op rather than the raw GEMM. */
+  op?: (a: Tensor, b: Tensor, bias: Tensor) => void;
+}
+
+export async function run(options: BenchOptions): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const timing = options.quick ? { minMs: 100, minRuns: 5 } : { minMs: 400, minRuns: 10 };
+  const referenceTiming = { minMs: 0, minRuns: options.quick ? 1 : 3, maxRuns: options.quick ? 1 : 3, warmup: 0 };
+
+  // Peak: about 5 ms a run at 40 GFLOP/s. Measured again (briefly) before each SIMD row, so that
+  // "% peak" compares figures taken moments apart on this shared, noisy machine.
+  const { peak_f32x4 } = kernels<PeakKernels>();
+  const iterations = 2_000_000;
+  let sink = 0;
+  const timePeak = (t: MeasureOptions) => measure(() => { sink += peak_f32x4(iterations, 0.001); }, t);
+  const peakRow = row({ group, name: "f32x4 peak (mul+add)", shape: "12 accumulators", impl: "simd" }, timePeak(timing),
+    { flops: iterations * PEAK_FLOP_PER_ITERATION });
+  if (!Number.isFinite(sink)) throw new Error("bench gemm: peak kernel returned a non-finite value");
+  rows.push(peakRow);
+  const peakNow = () => (iterations * PEAK_FLOP_PER_ITERATION) / (timePeak({ minMs: 60, minRuns: 5 }).medianMs / 1000) / 1e9;
+
+  const dense1 = "(32x1568)·(1568x256)";
+  const conv2 = "(6272x256)·(256x32)";
+  const cases: Case[] = [
+    { name: "dense forward (bias)", shape: dense1, m: 32, n: 256, k: 1568, bias: true,
+      op: (x, w, b) => noGrad(() => dense(x, w, b)) },
+    { name: "dense backward dx = dy·Wᵀ", shape: dense1, m: 32, n: 1568, k: 256, transB: true },
+    { name: "dense backward dW = xᵀ·dy", shape: dense1, m: 1568, n: 256, k: 32, transA: true },
+    { name: "matmul forward (conv2)", shape: conv2, m: 6272, n: 32, k: 256,
+      op: (a, b) => noGrad(() => matmul(a, b)) },
+    { name: "matmul backward dA = dC·Bᵀ", shape: conv2, m: 6272, n: 256, k: 32, transB: true },
+    { name: "matmul backward dB = Aᵀ·dC", shape: conv2, m: 256, n: 32, k: 6272, transA: true },
+  ];
+
+  const rng = new Generator(7);
+  for (const c of cases) {
+    const flops = 2 * c.m * c.n * c.k;
+    const aValues = random(c.m * c.k, rng);
+    const bValues = random(c.k * c.n, rng);
+    const biasValues = random(c.n, rng);
+    tidy(() => {
+      const a = c.op ? tensor(aValues, c.transA ? [c.k, c.m] : [c.m, c.k]) : tensor(aValues);
+      const b = c.op ? tensor(bValues, c.transB ? [c.n, c.k] : [c.k, c.n]) : tensor(bValues);
+      const bias = tensor(biasValues);
+      const out = tensor(new Float32Array(c.m * c.n));
+      const args: GemmArgs = { a, b, c: out, m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB, bias: c.bias ? bias : undefined };
+      const simd = c.op ? () => tidy(() => c.op!(a, b, bias)) : () => gemm(args);
+      const peak = peakNow();
+      const t = measure(simd, timing);
+      const r = row({ group, name: c.name, shape: c.shape, impl: "simd" }, t, { flops });
+      r.extra = { "% peak": (100 * r.gflops!) / peak };
+      rows.push(r);
+    });
+    const refTime = measure(() => {
+      gemmReference({ a: aValues, b: bValues, m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB, bias: c.bias ? biasValues : undefined });
+    }, referenceTiming);
+    rows.push(row({ group, name: c.name, shape: c.shape, impl: "reference" }, refTime, { flops }));
+  }
+  return rows;
+}

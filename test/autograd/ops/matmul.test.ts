@@ -1,0 +1,150 @@
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { gradcheck, matmul, memoryStats, tensor, tidy } from "../../../src/index.js";
+import { gemm } from "../../../src/wasm/gemm.js";
+import { gemmReference, matmulReference } from "../../reference/matmul.js";
+import { expectClose, floats, setup } from "../../helpers/setup.js";
+
+beforeAll(setup);
+
+const size = fc.integer({ min: 1, max: 40 });
+
+/** Sizes, flags and values of one raw GEMM call. */
+const gemmCase = fc
+  .record({ m: size, n: size, k: size, transA: fc.boolean(), transB: fc.boolean(), accumulate: fc.boolean(), bias: fc.boolean(), relu: fc.boolean() })
+  .chain((s) =>
+    fc.record({ s: fc.constant(s), a: floats(s.m * s.k), b: floats(s.k * s.n), c: floats(s.m * s.n), biasValues: floats(s.n) }),
+  );
+
+function runGemm(s: { m: number; n: number; k: number; transA: boolean; transB: boolean; accumulate: boolean; bias: boolean; relu: boolean },
+  a: number[], b: number[], c0: number[], biasValues: number[]) {
+  return tidy(() => {
+    const c = tensor(c0);
+    gemm({ a: tensor(a), b: tensor(b), c, ...s, bias: s.bias ? tensor(biasValues) : undefined });
+    const expected = gemmReference({ a, b, c: c0, ...s, bias: s.bias ? biasValues : undefined });
+    expectClose(c.toArray(), expected, 1e-4, 1e-4);
+  });
+}
+
+describe("gemm kernel", () => {
+  it("matches the reference for m, n, k in 1..40 and every transA/transB/accumulate/bias/relu", () => {
+    fc.assert(fc.property(gemmCase, ({ s, a, b, c, biasValues }) => runGemm(s, a, b, c, biasValues)), { numRuns: 150 });
+  });
+
+  it("covers every flag combination at edge sizes (m % 4, n % 8 not 0)", () => {
+    const bits = [false, true];
+    for (const [m, n, k] of [[1, 1, 1], [3, 7, 2], [5, 9, 4], [4, 8, 1], [6, 15, 13], [9, 17, 40]])
+      for (const transA of bits) for (const transB of bits) for (const accumulate of bits) for (const relu of bits) {
+        const r = (len: number) => Array.from({ length: len }, (_, i) => Math.sin(i * 12.9898 + m + 3 * n + 7 * k));
+        runGemm({ m, n, k, transA, transB, accumulate, bias: relu, relu }, r(m * k), r(k * n), r(m * n), r(n));
+      }
+  });
+
+  it("blocks K when packed B exceeds its budget (n·k large), for every transpose", () => {
+    // n = 301 pads to 304 columns: 212 rows of B per block, so k = 333 takes two blocks;
+    // n = 1100 drops to the 64-row minimum: k = 150 takes three.
+    for (const [m, n, k] of [[6, 301, 333], [3, 1100, 150]])
+      for (const transA of [false, true]) for (const transB of [false, true]) {
+        const r = (len: number, f: number) => Array.from({ length: len }, (_, i) => Math.cos(i * f) * 0.5);
+        runGemm({ m, n, k, transA, transB, accumulate: true, bias: true, relu: true }, r(m * k, 0.37), r(k * n, 0.11), r(m * n, 0.5), r(n, 0.3));
+      }
+  });
+
+  it("with k = 0 gives (C or 0) + bias", () =>
+    tidy(() => {
+      const c = tensor([1, -2, 3, -4], [2, 2]);
+      gemm({ a: 0, b: 0, c, m: 2, n: 2, k: 0, accumulate: true, bias: tensor([10, 0]) });
+      expect(Array.from(c.toArray())).toEqual([11, -2, 13, -4]);
+      gemm({ a: 0, b: 0, c, m: 2, n: 2, k: 0, relu: true, bias: tensor([-1, 2]) });
+      expect(Array.from(c.toArray())).toEqual([0, 2, 0, 2]);
+    }));
+
+  it("writes nothing outside C", () =>
+    tidy(() => {
+      // C is a window of a larger buffer: the guards around it must survive edge tiles.
+      const m = 5, n = 13, k = 7;
+      const buf = tensor(new Array(m * n + 32).fill(7));
+      const r = (len: number) => Array.from({ length: len }, (_, i) => (i % 5) - 2);
+      gemm({ a: tensor(r(m * k)), b: tensor(r(k * n)), c: buf.ptr + 64, m, n, k });
+      const v = buf.toArray();
+      expect(Array.from(v.subarray(0, 16))).toEqual(new Array(16).fill(7));
+      expect(Array.from(v.subarray(16 + m * n))).toEqual(new Array(16).fill(7));
+    }));
+
+  it("reuses one packing buffer (no memory held per call)", () =>
+    tidy(() => {
+      const a = tensor(new Array(6 * 20).fill(1), [6, 20]);
+      const b = tensor(new Array(20 * 9).fill(1), [20, 9]);
+      matmul(a, b);
+      const before = memoryStats().liveBytes;
+      for (let i = 0; i < 3; i++) gemm({ a, b, c: matmul(a, b), m: 6, n: 9, k: 20 });
+      // Only the three outputs (6x9 floats, rounded up to 64-byte blocks) stay allocated.
+      expect(memoryStats().liveBytes - before).toBe(3 * Math.ceil((6 * 9 * 4) / 64) * 64);
+    }));
+
+  it("rejects invalid sizes", () => {
+    expect(() => gemm({ a: 0, b: 0, c: 0, m: -1, n: 2, k: 2 })).toThrow(/gemm: m must be a non-negative integer, got -1/);
+  });
+});
+
+const matmulCase = fc
+  .record({ m: size, n: size, k: size, transposeA: fc.boolean(), transposeB: fc.boolean() })
+  .chain((s) => fc.record({ s: fc.constant(s), a: floats(s.m * s.k), b: floats(s.k * s.n) }));
+
+/** The stored (transposed) layout of a row-major r x c matrix. */
+function transpose(x: ArrayLike<number>, r: number, c: number): number[] {
+  const t = new Array<number>(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) t[j * r + i] = x[i * c + j];
+  return t;
+}
+
+describe("matmul", () => {
+  it("matches the reference for any shapes and transposes", () => {
+    fc.assert(
+      fc.property(matmulCase, ({ s, a, b }) =>
+        tidy(() => {
+          const { m, n, k, transposeA, transposeB } = s;
+          const at = transposeA ? tensor(transpose(a, m, k), [k, m]) : tensor(a, [m, k]);
+          const bt = transposeB ? tensor(transpose(b, k, n), [n, k]) : tensor(b, [k, n]);
+          const c = matmul(at, bt, { transposeA, transposeB });
+          expect(c.shape).toEqual([m, n]);
+          expectClose(c.toArray(), matmulReference(a, b, m, n, k), 1e-4, 1e-4);
+        }),
+      ),
+    );
+  });
+
+  it("passes gradcheck for every transpose", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ m: fc.integer({ min: 1, max: 5 }), n: fc.integer({ min: 1, max: 9 }), k: fc.integer({ min: 1, max: 6 }), transposeA: fc.boolean(), transposeB: fc.boolean() })
+          .chain((s) => fc.record({ s: fc.constant(s), a: floats(s.m * s.k), b: floats(s.k * s.n) })),
+        ({ s, a, b }) =>
+          tidy(() => {
+            const { m, n, k, transposeA, transposeB } = s;
+            const at = tensor(a, transposeA ? [k, m] : [m, k], { requiresGrad: true });
+            const bt = tensor(b, transposeB ? [n, k] : [k, n], { requiresGrad: true });
+            return gradcheck((x, y) => matmul(x, y, { transposeA, transposeB }), [at, bt], { eps: 1e-2, atol: 1e-2, rtol: 1e-2 }).ok;
+          }),
+      ),
+      { numRuns: 30 },
+    );
+  });
+
+  it("computes gradients only for inputs that require them", () =>
+    tidy(() => {
+      const a = tensor([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
+      const b = tensor([1, 0, 0, 1, 1, 1], [3, 2]);
+      matmul(a, b).backward(tensor([1, 1, 1, 1], [2, 2]));
+      expect(Array.from(a.grad!.toArray())).toEqual([1, 1, 2, 1, 1, 2]);
+      expect(b.grad).toBeNull();
+    }));
+
+  it("names the shapes when the inner sizes differ", () =>
+    tidy(() => {
+      expect(() => matmul(tensor([1, 2, 3, 4, 5, 6], [2, 3]), tensor([1, 2, 3, 4], [2, 2]))).toThrow("matmul: inner sizes differ: [2,3] · [2,2] (3 vs 2)");
+      expect(() => matmul(tensor([1, 2, 3, 4, 5, 6], [2, 3]), tensor([1, 2, 3, 4, 5, 6], [3, 2]), { transposeA: true }))
+        .toThrow("matmul: inner sizes differ: [2,3]ᵀ · [3,2] (2 vs 3)");
+      expect(() => matmul(tensor([1, 2, 3], [3]), tensor([1], [1, 1]))).toThrow("matmul: expected two matrices, got shapes [3] and [1,1]");
+    }));
+});
