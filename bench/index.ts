@@ -9,10 +9,7 @@ import * as gemm from "./gemm.js";
 type Bench = { group: string; run: (options: BenchOptions) => Promise<BenchRow[]> | BenchRow[] };
 
 // Each benchmark module: one line here.
-const benches: Bench[] = [
-  { group: embed.group, run: embed.run },
-];
-const benches: Bench[] = [gemm];
+const benches: Bench[] = [gemm, embed];
 
 function parseArgs(argv: string[]) {
   const opts = { json: false, quick: false, only: null as string[] | null };
