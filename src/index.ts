@@ -13,3 +13,11 @@ export { memoryStats } from "./wasm/stats.js";
 // Ops
 export { relu } from "./autograd/ops/relu.js";
 export { matmul } from "./autograd/ops/matmul.js";
+export { pairwiseDistance, angularDistance } from "./autograd/ops/distance.js";
+export type { PairwiseDistanceOptions } from "./autograd/ops/distance.js";
+
+// Losses
+export { tripletSemiHardLoss, tripletHardLoss, TripletSemiHardLoss, TripletHardLoss } from "./nn/losses/triplet.js";
+export type {
+  DistanceMetric, TripletLabels, TripletSemiHardOptions, TripletHardOptions, TripletSemiHardLossConfig, TripletHardLossConfig,
+} from "./nn/losses/triplet.js";
