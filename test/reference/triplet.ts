@@ -15,7 +15,7 @@ interface Extreme {
 }
 
 function reduce(values: number[], pick: (a: number, b: number) => number): { value: number; ties: boolean[]; count: number } {
-  const value = values.reduce(pick);
+  const value = values.reduce((x, y) => pick(x, y));
   const ties = values.map((v) => v === value);
   return { value, ties, count: ties.filter(Boolean).length };
 }
