@@ -31,63 +31,40 @@
   return load<u64>(keys + (<usize>i << 3));
 }
 
-@inline function swapKeys(keys: usize, i: i32, j: i32): void {
-  const pi = keys + (<usize>i << 3);
-  const pj = keys + (<usize>j << 3);
-  const t = load<u64>(pi);
-  store<u64>(pi, load<u64>(pj));
-  store<u64>(pj, t);
-}
-
-/** Sorts n u64 keys ascending: quicksort (median of three), insertion sort below 16; stack: 128 i32. */
-function sortKeys(keys: usize, n: i32, stack: usize): void {
-  let top = 0;
-  let lo = 0;
-  let hi = n - 1;
-  while (true) {
-    while (hi - lo >= 16) {
-      const mid = lo + ((hi - lo) >> 1);
-      if (keyAt(keys, mid) < keyAt(keys, lo)) swapKeys(keys, mid, lo);
-      if (keyAt(keys, hi) < keyAt(keys, lo)) swapKeys(keys, hi, lo);
-      if (keyAt(keys, hi) < keyAt(keys, mid)) swapKeys(keys, hi, mid);
-      const pivot = keyAt(keys, mid);
-      let i = lo;
-      let j = hi;
-      while (i <= j) {
-        while (keyAt(keys, i) < pivot) i++;
-        while (keyAt(keys, j) > pivot) j--;
-        if (i <= j) {
-          swapKeys(keys, i, j);
-          i++;
-          j--;
-        }
-      }
-      // Push the larger part, go on with the smaller: the stack holds at most log2 n ranges.
-      if (j - lo < hi - i) {
-        store<i32>(stack + (<usize>top << 2), i);
-        store<i32>(stack + (<usize>(top + 1) << 2), hi);
-        hi = j;
-      } else {
-        store<i32>(stack + (<usize>top << 2), lo);
-        store<i32>(stack + (<usize>(top + 1) << 2), j);
-        lo = i;
-      }
-      top += 2;
+/**
+ * Sorts n u64 keys ascending by their high 32 bits (the value): LSD radix sort, 3 passes of 11 bits,
+ * ping-ponging with tmp (n u64); hist: 2048 i32. Passes whose digit is the same for every key are
+ * skipped. Leaves the result in keys.
+ */
+function sortKeys(keys: usize, tmp: usize, n: i32, hist: usize): void {
+  let src = keys;
+  let dst = tmp;
+  for (let shift: u64 = 32; shift < 64; shift += 11) {
+    memory.fill(hist, 0, 2048 << 2);
+    for (let i = 0; i < n; i++) {
+      const h = hist + (<usize>((load<u64>(src + (<usize>i << 3)) >>> shift) & 2047) << 2);
+      store<i32>(h, load<i32>(h) + 1);
     }
-    for (let i = lo + 1; i <= hi; i++) {
-      const k = keyAt(keys, i);
-      let j = i - 1;
-      while (j >= lo && keyAt(keys, j) > k) {
-        store<u64>(keys + (<usize>(j + 1) << 3), keyAt(keys, j));
-        j--;
-      }
-      store<u64>(keys + (<usize>(j + 1) << 3), k);
+    if (n == 0 || load<i32>(hist + (<usize>((load<u64>(src) >>> shift) & 2047) << 2)) == n) continue;
+    let sum = 0;
+    for (let b = 0; b < 2048; b++) {
+      const h = hist + (<usize>b << 2);
+      const c = load<i32>(h);
+      store<i32>(h, sum);
+      sum += c;
     }
-    if (top == 0) break;
-    top -= 2;
-    lo = load<i32>(stack + (<usize>top << 2));
-    hi = load<i32>(stack + (<usize>(top + 1) << 2));
+    for (let i = 0; i < n; i++) {
+      const k = load<u64>(src + (<usize>i << 3));
+      const h = hist + (<usize>((k >>> shift) & 2047) << 2);
+      const at = load<i32>(h);
+      store<i32>(h, at + 1);
+      store<u64>(dst + (<usize>at << 3), k);
+    }
+    const t = src;
+    src = dst;
+    dst = t;
   }
+  if (src != keys) memory.copy(keys, src, <usize>n << 3);
 }
 
 /** First index in [lo, hi) whose value is > x (values ascending). */
@@ -157,11 +134,11 @@ function splitAmongEqual(row: usize, grow: usize, n: i32, value: f32, g: f64): v
  * Semi-hard triplet loss (TF Addons' triplet_semihard_loss) over dist (n x n) and i32 labels.
  * Returns Σ over positive pairs (a, p) of max(margin + d(a,p) − d_neg(a,p), 0); the caller divides by
  * the number of positive pairs. When wantGrad, writes into dgrad the gradient of that sum times
- * `weight` (1 / number of positive pairs). Scratch: keys 8n bytes (8-aligned), diff 8(n+1) bytes,
- * stack 512 bytes.
+ * `weight` (1 / number of positive pairs). Scratch: keys and tmp 8n bytes each, diff 8(n+1) bytes
+ * (all 8-aligned), hist 8 KiB.
  */
 export function triplet_semihard(dist: usize, labels: usize, n: i32, margin: f32, weight: f32,
-                                 dgrad: usize, wantGrad: i32, keys: usize, diff: usize, stack: usize): f64 {
+                                 dgrad: usize, wantGrad: i32, keys: usize, tmp: usize, diff: usize, hist: usize): f64 {
   let total: f64 = 0;
   const w = <f64>weight;
   for (let a = 0; a < n; a++) {
@@ -180,7 +157,7 @@ export function triplet_semihard(dist: usize, labels: usize, n: i32, margin: f32
       } else if (j != a) npos++;
     }
     if (npos == 0) continue;
-    sortKeys(keys, nneg, stack);
+    sortKeys(keys, tmp, nneg, hist);
     const rmax = rowMax(row, n);
     const rmin = rowMin(row, n);
 

@@ -2,7 +2,7 @@
 // triplet_semihard_loss and triplet_hard_loss compute them after their distance step (values,
 // and gradients including TF's equal split among tied extremes: see kernels/triplet.ts).
 // The forward kernel also writes the gradient for a unit upstream gradient (O(N²) memory);
-// the backward only scales it.
+// the backward only scales it, in place.
 
 import { kernels, memory } from "../../wasm/loader.js";
 import { isGradEnabled, record } from "../tape.js";
@@ -10,7 +10,7 @@ import { Tensor } from "../tensor.js";
 
 interface TripletKernels {
   triplet_semihard(dist: number, labels: number, n: number, margin: number, weight: number,
-                   dgrad: number, wantGrad: number, keys: number, diff: number, stack: number): number;
+                   dgrad: number, wantGrad: number, keys: number, tmp: number, diff: number, hist: number): number;
   triplet_hard(dist: number, labels: number, n: number, margin: number, soft: number, weight: number,
                dgrad: number, wantGrad: number): number;
   triplet_scale(src: number, dst: number, m: number, s: number): void;
@@ -47,9 +47,10 @@ function recordScaled(op: string, dist: Tensor, loss: Tensor, unitGrad: Tensor |
   if (!unitGrad) return;
   const k = kernels<TripletKernels>();
   record(op, [dist], loss, (gy) => {
-    const g = Tensor.empty(dist.shape);
-    k.triplet_scale(unitGrad.ptr, g.ptr, dist.size, gy.item());
-    return [g];
+    // A node's backward runs once (the tape is cleared after), so the unit gradient is scaled in place.
+    const s = gy.item();
+    if (s !== 1) k.triplet_scale(unitGrad.ptr, unitGrad.ptr, dist.size, s);
+    return [unitGrad];
   });
 }
 
@@ -73,14 +74,15 @@ export function tripletSemiHardFromDistances(dist: Tensor, labels: Int32Array, m
     loss.view()[0] = 0;
   } else {
     const labelsMem = labelsInMemory(labels);
-    // keys: n u64, diff: n + 1 f64, stack: 128 i32; in floats.
-    const scratch = Tensor.empty([2 * n + 2 * (n + 1) + 128]);
+    // keys, tmp: n u64 each; diff: n + 1 f64; hist: 2048 i32. Sized in floats.
+    const scratch = Tensor.empty([4 * n + 2 * (n + 1) + 2048]);
     const keys = scratch.ptr;
-    const diff = keys + 8 * n;
-    const stack = diff + 8 * (n + 1);
+    const tmp = keys + 8 * n;
+    const diff = tmp + 8 * n;
+    const hist = diff + 8 * (n + 1);
     const weight = Math.fround(1 / positives);
     const total = k.triplet_semihard(dist.ptr, labelsMem.ptr, n, margin, weight,
-      unitGrad ? unitGrad.ptr : 0, wantGrad ? 1 : 0, keys, diff, stack);
+      unitGrad ? unitGrad.ptr : 0, wantGrad ? 1 : 0, keys, tmp, diff, hist);
     loss.view()[0] = total / positives;
     scratch.dispose();
     labelsMem.dispose();

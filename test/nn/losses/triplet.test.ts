@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  gradcheck, noGrad, pairwiseDistance, Tensor, tensor, tidy, TripletHardLoss, tripletHardLoss, TripletSemiHardLoss, tripletSemiHardLoss,
+  angularDistance, gradcheck, noGrad, pairwiseDistance, Tensor, tensor, tidy, TripletHardLoss, tripletHardLoss, TripletSemiHardLoss, tripletSemiHardLoss,
 } from "../../../src/index.js";
 import type { DistanceMetric } from "../../../src/index.js";
 import { tripletHardFromDistances, tripletSemiHardFromDistances } from "../../../src/autograd/ops/triplet.js";
@@ -228,7 +228,7 @@ describe("triplet kernels against the reference (values and gradients, ties incl
             const labels = labelsFor(n, pattern, seed);
             const e = tensor(x, [n, d]);
             const dist = noGrad(() =>
-              metric === "L2" ? pairwiseDistance(e) : metric === "squared-L2" ? pairwiseDistance(e, { squared: true }) : tripletDistanceAngular(e),
+              metric === "L2" ? pairwiseDistance(e) : metric === "squared-L2" ? pairwiseDistance(e, { squared: true }) : angularDistance(e),
             ).toArray();
             const semi = tripletSemiHardReference(dist, labels, n, 1);
             const semiGot = onDistances((t) => tripletSemiHardFromDistances(t, labels, 1), dist, n);
@@ -246,9 +246,6 @@ describe("triplet kernels against the reference (values and gradients, ties incl
     );
   });
 });
-
-import { angularDistance } from "../../../src/index.js";
-const tripletDistanceAngular = (e: Tensor) => angularDistance(e);
 
 // -- gradients through the whole loss ----------------------------------------------------------------
 
