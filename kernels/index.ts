@@ -6,6 +6,8 @@ export * from "./dropout";
 export * from "./normalize";
 export * from "./dense";
 export * from "./peak";
+export * from "./distance";
+export * from "./triplet";
 
 /** First free byte after the module's static data: the JS allocator starts here. */
 export function heap_base(): usize {

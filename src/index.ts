@@ -47,3 +47,11 @@ export type { L2NormalizeOptions } from "./autograd/ops/l2normalize.js";
 export type { MatmulOptions } from "./autograd/ops/matmul.js";
 export { dense } from "./autograd/ops/dense.js";
 export type { DenseActivation, DenseOptions } from "./autograd/ops/dense.js";
+export { pairwiseDistance, angularDistance } from "./autograd/ops/distance.js";
+export type { PairwiseDistanceOptions } from "./autograd/ops/distance.js";
+
+// Losses
+export { tripletSemiHardLoss, tripletHardLoss, TripletSemiHardLoss, TripletHardLoss } from "./nn/losses/triplet.js";
+export type {
+  DistanceMetric, TripletLabels, TripletSemiHardOptions, TripletHardOptions, TripletSemiHardLossConfig, TripletHardLossConfig,
+} from "./nn/losses/triplet.js";
