@@ -13,3 +13,4 @@ export { memoryStats } from "./wasm/stats.js";
 // Ops
 export { relu } from "./autograd/ops/relu.js";
 export { matmul } from "./autograd/ops/matmul.js";
+export { add, sub, mul } from "./autograd/ops/binary.js";
