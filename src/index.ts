@@ -14,3 +14,7 @@ export { memoryStats } from "./wasm/stats.js";
 export { relu } from "./autograd/ops/relu.js";
 export { matmul } from "./autograd/ops/matmul.js";
 export { add, sub, mul } from "./autograd/ops/binary.js";
+export { scale } from "./autograd/ops/scale.js";
+export { sum, mean } from "./autograd/ops/sum.js";
+export type { ReduceOptions } from "./autograd/ops/sum.js";
+export { reshape, flatten } from "./autograd/ops/reshape.js";

@@ -26,3 +26,21 @@ export function values(seed: number, n: number, lo = -2, hi = 2): Float32Array {
 }
 
 export const sizeOf = (shape: readonly number[]) => shape.reduce((p, d) => p * d, 1);
+
+/** A shape with an `axis` option for it: undefined (all), one axis, or a list (some negative). */
+export function shapesWithAxes(maxRank = 4, maxSize = 9) {
+  return shapes(maxRank, maxSize).chain((shape) => {
+    const dims = shape.map((_, i) => i);
+    const axisList = fc
+      .tuple(fc.shuffledSubarray(dims), fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }))
+      .map(([axes, negative]) => axes.map((a) => (negative[a] ? a - shape.length : a)));
+    const axis: fc.Arbitrary<number | number[] | undefined> = fc.oneof(
+      fc.constant(undefined),
+      axisList,
+      ...(shape.length > 0 ? [fc.integer({ min: -shape.length, max: shape.length - 1 })] : []),
+    );
+    return fc.tuple(fc.constant(shape), axis, fc.boolean());
+  });
+}
+
+export const axesOf = (axis: number | number[] | undefined) => (axis === undefined ? undefined : Array.isArray(axis) ? axis : [axis]);
