@@ -8,6 +8,7 @@ export * from "./dense";
 export * from "./peak";
 export * from "./distance";
 export * from "./triplet";
+export * from "./reduce";
 
 /** First free byte after the module's static data: the JS allocator starts here. */
 export function heap_base(): usize {

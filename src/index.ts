@@ -55,3 +55,8 @@ export { tripletSemiHardLoss, tripletHardLoss, TripletSemiHardLoss, TripletHardL
 export type {
   DistanceMetric, TripletLabels, TripletSemiHardOptions, TripletHardOptions, TripletSemiHardLossConfig, TripletHardLossConfig,
 } from "./nn/losses/triplet.js";
+export { add, sub, mul } from "./autograd/ops/binary.js";
+export { scale } from "./autograd/ops/scale.js";
+export { sum, mean } from "./autograd/ops/sum.js";
+export type { ReduceOptions } from "./autograd/ops/sum.js";
+export { reshape, flatten } from "./autograd/ops/reshape.js";
