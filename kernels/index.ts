@@ -2,6 +2,8 @@
 // Kernels take raw pointers into linear memory and sizes; they allocate nothing.
 export * from "./elementwise";
 export * from "./gemm";
+export * from "./conv";
+export * from "./pool";
 
 /** First free byte after the module's static data: the JS allocator starts here. */
 export function heap_base(): usize {

@@ -13,3 +13,7 @@ export { memoryStats } from "./wasm/stats.js";
 // Ops
 export { relu } from "./autograd/ops/relu.js";
 export { matmul } from "./autograd/ops/matmul.js";
+export { conv2d } from "./autograd/ops/conv2d.js";
+export type { Conv2dOptions } from "./autograd/ops/conv2d.js";
+export { maxPool2d } from "./autograd/ops/maxpool2d.js";
+export type { MaxPool2dOptions } from "./autograd/ops/maxpool2d.js";
