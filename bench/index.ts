@@ -3,11 +3,12 @@
 
 import { init } from "../src/index.js";
 import type { BenchOptions, BenchRow } from "./harness.js";
+import * as conv from "./conv.js";
 
 type Bench = { group: string; run: (options: BenchOptions) => Promise<BenchRow[]> | BenchRow[] };
 
 // Each benchmark module: one line here.
-const benches: Bench[] = [];
+const benches: Bench[] = [conv];
 
 function parseArgs(argv: string[]) {
   const opts = { json: false, quick: false, only: null as string[] | null };

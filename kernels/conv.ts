@@ -147,23 +147,24 @@ export function conv2d_backward_bias(y: usize, gy: usize, dz: usize, db: usize, 
 // its output. Each output pixel's cout values are computed in f32x4 lanes, with the bias and the
 // relu fused, and written once.
 
-/** y = act(conv(x, wt) + b). b = 0: no bias. */
-export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize,
+/**
+ * y = act(conv(x, wt) + b). b = 0: no bias. Each output row's patches are first gathered into
+ * `scratch` (ow*taps floats) so that padding costs nothing in the inner loop, which reads 4 taps
+ * with one load and updates 16 output channels (4 accumulators).
+ */
+export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, scratch: usize,
                                       n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
                                       kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32): void {
   const zero = f32x4.splat(0);
+  const taps = kh * kw * cin;
   const wRow = <usize>cout << 2;
+  const patchRow = <usize>taps << 2;
   let yp = y;
   for (let img = 0; img < n; img++) {
     for (let oy = 0; oy < oh; oy++) {
-      const iy0 = oy * sh - pt;
-      const ky0 = max(0, -iy0);
-      const ky1 = min(kh, h - iy0);
+      conv2d_im2col(x + ((<usize>(img * h * w * cin)) << 2), scratch, 1, h, w, cin, kh, kw, sh, sw, pt - oy * sh, pl, 1, ow);
+      let pp = scratch;
       for (let ox = 0; ox < ow; ox++) {
-        const ix0 = ox * sw - pl;
-        const kx0 = max(0, -ix0);
-        const kx1 = min(kw, w - ix0);
-        const len = (kx1 - kx0) * cin;
         let co = 0;
         for (; co + 16 <= cout; co += 16) {
           const bo = <usize>co << 2;
@@ -172,17 +173,32 @@ export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize,
             a0 = v128.load(b + bo); a1 = v128.load(b + bo + 16);
             a2 = v128.load(b + bo + 32); a3 = v128.load(b + bo + 48);
           }
-          for (let ky = ky0; ky < ky1; ky++) {
-            const xr = x + ((<usize>((img * h + iy0 + ky) * w + ix0 + kx0) * cin) << 2);
-            let wp = wt + ((<usize>((ky * kw + kx0) * cin) * cout) << 2) + bo;
-            for (let t = 0; t < len; t++) {
-              const xv = v128.load32_splat(xr + (<usize>t << 2));
-              a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp)));
-              a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp + 16)));
-              a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp + 32)));
-              a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp + 48)));
-              wp += wRow;
-            }
+          let wp = wt + bo;
+          let t = 0;
+          for (; t + 4 <= taps; t += 4) {
+            const p = v128.load(pp + (<usize>t << 2));
+            let xv = i32x4.shuffle(p, p, 0, 0, 0, 0);
+            a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp))); a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp + 16)));
+            a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp + 32))); a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp + 48)));
+            wp += wRow;
+            xv = i32x4.shuffle(p, p, 1, 1, 1, 1);
+            a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp))); a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp + 16)));
+            a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp + 32))); a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp + 48)));
+            wp += wRow;
+            xv = i32x4.shuffle(p, p, 2, 2, 2, 2);
+            a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp))); a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp + 16)));
+            a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp + 32))); a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp + 48)));
+            wp += wRow;
+            xv = i32x4.shuffle(p, p, 3, 3, 3, 3);
+            a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp))); a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp + 16)));
+            a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp + 32))); a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp + 48)));
+            wp += wRow;
+          }
+          for (; t < taps; t++) {
+            const xv = v128.load32_splat(pp + (<usize>t << 2));
+            a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp))); a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp + 16)));
+            a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp + 32))); a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp + 48)));
+            wp += wRow;
           }
           if (relu) {
             a0 = f32x4.max(a0, zero); a1 = f32x4.max(a1, zero);
@@ -194,13 +210,10 @@ export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize,
         for (; co + 4 <= cout; co += 4) {
           const bo = <usize>co << 2;
           let a0 = b ? v128.load(b + bo) : zero;
-          for (let ky = ky0; ky < ky1; ky++) {
-            const xr = x + ((<usize>((img * h + iy0 + ky) * w + ix0 + kx0) * cin) << 2);
-            let wp = wt + ((<usize>((ky * kw + kx0) * cin) * cout) << 2) + bo;
-            for (let t = 0; t < len; t++) {
-              a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(xr + (<usize>t << 2)), v128.load(wp)));
-              wp += wRow;
-            }
+          let wp = wt + bo;
+          for (let t = 0; t < taps; t++) {
+            a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(pp + (<usize>t << 2)), v128.load(wp)));
+            wp += wRow;
           }
           if (relu) a0 = f32x4.max(a0, zero);
           v128.store(yp + bo, a0);
@@ -208,54 +221,42 @@ export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize,
         for (; co < cout; co++) {
           const bo = <usize>co << 2;
           let s: f32 = b ? load<f32>(b + bo) : 0;
-          for (let ky = ky0; ky < ky1; ky++) {
-            const xr = x + ((<usize>((img * h + iy0 + ky) * w + ix0 + kx0) * cin) << 2);
-            let wp = wt + ((<usize>((ky * kw + kx0) * cin) * cout) << 2) + bo;
-            for (let t = 0; t < len; t++) {
-              s += load<f32>(xr + (<usize>t << 2)) * load<f32>(wp);
-              wp += wRow;
-            }
+          let wp = wt + bo;
+          for (let t = 0; t < taps; t++) {
+            s += load<f32>(pp + (<usize>t << 2)) * load<f32>(wp);
+            wp += wRow;
           }
           store<f32>(yp + bo, relu ? max<f32>(s, 0) : s);
         }
         yp += wRow;
+        pp += patchRow;
       }
     }
   }
 }
 
-/** The input value of tap (ky, kx, ci) for the pixel whose window starts at (iy0, ix0), or 0. */
-@inline function tapValue(x: usize, img: i32, h: i32, w: i32, cin: i32, iy: i32, ix: i32, ci: i32, valid: bool): f32 {
-  const ok = valid && iy >= 0 && iy < h && ix >= 0 && ix < w;
-  const p = ok ? x + ((<usize>((img * h + iy) * w + ix) * cin + ci) << 2) : x;
-  return select<f32>(load<f32>(p), 0, ok);
-}
-
 /**
- * dw[t, co] = sum over output pixels of x(pixel, tap t) * dz[pixel, co], t = (ky, kx, ci).
- * dw has room for taps rounded up to a multiple of 4 (tpad * cout values; the extra rows come
- * out 0). Taps go in groups of 4 and cout in blocks of 8: 8 accumulators, one output row at a time
- * so that dz stays in cache across the blocks.
+ * dw[t, co] = sum over output pixels of patch(pixel, t) * dz[pixel, co], t = (ky, kx, ci).
+ * Each output row's patches are first gathered into `scratch` (ow*taps + 4 floats), so the inner
+ * loop reads 4 taps with one load. Taps go in groups of 4 and cout in blocks of 8 (8 accumulators),
+ * one output row at a time so that dz stays in cache across the blocks. dw has room for the taps
+ * rounded up to a multiple of 4 (the extra rows hold junk: the caller drops them).
  */
-export function conv2d_direct_backward_filter(x: usize, dz: usize, dw: usize,
+export function conv2d_direct_backward_filter(x: usize, dz: usize, dw: usize, scratch: usize,
                                               n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
                                               kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
   const taps = kh * kw * cin;
   const tpad = (taps + 3) & ~3;
   zeroRun(dw, tpad * cout);
   const dzRow = <usize>cout << 2;
+  const patchRow = <usize>taps << 2;
   for (let img = 0; img < n; img++) {
     for (let oy = 0; oy < oh; oy++) {
-      const iy0 = oy * sh - pt;
+      conv2d_im2col(x + ((<usize>(img * h * w * cin)) << 2), scratch, 1, h, w, cin, kh, kw, sh, sw, pt - oy * sh, pl, 1, ow);
       const dzr = dz + (<usize>((img * oh + oy) * ow) * dzRow);
       for (let t = 0; t < tpad; t += 4) {
-        // Tap coordinates of the group; taps past the end read 0 (valid = false).
-        const v0 = t < taps, v1 = t + 1 < taps, v2 = t + 2 < taps, v3 = t + 3 < taps;
-        const ci0 = t % cin, ci1 = (t + 1) % cin, ci2 = (t + 2) % cin, ci3 = (t + 3) % cin;
-        const kx0 = (t / cin) % kw, kx1 = ((t + 1) / cin) % kw, kx2 = ((t + 2) / cin) % kw, kx3 = ((t + 3) / cin) % kw;
-        const iy0t = iy0 + t / (cin * kw), iy1t = iy0 + (t + 1) / (cin * kw);
-        const iy2t = iy0 + (t + 2) / (cin * kw), iy3t = iy0 + (t + 3) / (cin * kw);
         const dw0 = dw + (<usize>(t * cout) << 2);
+        const pr = scratch + (<usize>t << 2);
         let co = 0;
         for (; co + 8 <= cout; co += 8) {
           const o = <usize>co << 2;
@@ -264,18 +265,20 @@ export function conv2d_direct_backward_filter(x: usize, dz: usize, dw: usize,
           let a20 = v128.load(dw0 + 2 * dzRow + o), a21 = v128.load(dw0 + 2 * dzRow + o + 16);
           let a30 = v128.load(dw0 + 3 * dzRow + o), a31 = v128.load(dw0 + 3 * dzRow + o + 16);
           let dp = dzr + o;
+          let pp = pr;
           for (let ox = 0; ox < ow; ox++) {
-            const ix = ox * sw - pl;
             const d0 = v128.load(dp), d1 = v128.load(dp + 16);
-            const x0 = f32x4.splat(tapValue(x, img, h, w, cin, iy0t, ix + kx0, ci0, v0));
+            const p = v128.load(pp);
+            const x0 = i32x4.shuffle(p, p, 0, 0, 0, 0);
             a00 = f32x4.add(a00, f32x4.mul(x0, d0)); a01 = f32x4.add(a01, f32x4.mul(x0, d1));
-            const x1 = f32x4.splat(tapValue(x, img, h, w, cin, iy1t, ix + kx1, ci1, v1));
+            const x1 = i32x4.shuffle(p, p, 1, 1, 1, 1);
             a10 = f32x4.add(a10, f32x4.mul(x1, d0)); a11 = f32x4.add(a11, f32x4.mul(x1, d1));
-            const x2 = f32x4.splat(tapValue(x, img, h, w, cin, iy2t, ix + kx2, ci2, v2));
+            const x2 = i32x4.shuffle(p, p, 2, 2, 2, 2);
             a20 = f32x4.add(a20, f32x4.mul(x2, d0)); a21 = f32x4.add(a21, f32x4.mul(x2, d1));
-            const x3 = f32x4.splat(tapValue(x, img, h, w, cin, iy3t, ix + kx3, ci3, v3));
+            const x3 = i32x4.shuffle(p, p, 3, 3, 3, 3);
             a30 = f32x4.add(a30, f32x4.mul(x3, d0)); a31 = f32x4.add(a31, f32x4.mul(x3, d1));
             dp += dzRow;
+            pp += patchRow;
           }
           v128.store(dw0 + o, a00); v128.store(dw0 + o + 16, a01);
           v128.store(dw0 + dzRow + o, a10); v128.store(dw0 + dzRow + o + 16, a11);
@@ -287,14 +290,16 @@ export function conv2d_direct_backward_filter(x: usize, dz: usize, dw: usize,
           let a0 = v128.load(dw0 + o), a1 = v128.load(dw0 + dzRow + o);
           let a2 = v128.load(dw0 + 2 * dzRow + o), a3 = v128.load(dw0 + 3 * dzRow + o);
           let dp = dzr + o;
+          let pp = pr;
           for (let ox = 0; ox < ow; ox++) {
-            const ix = ox * sw - pl;
             const d = v128.load(dp);
-            a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(tapValue(x, img, h, w, cin, iy0t, ix + kx0, ci0, v0)), d));
-            a1 = f32x4.add(a1, f32x4.mul(f32x4.splat(tapValue(x, img, h, w, cin, iy1t, ix + kx1, ci1, v1)), d));
-            a2 = f32x4.add(a2, f32x4.mul(f32x4.splat(tapValue(x, img, h, w, cin, iy2t, ix + kx2, ci2, v2)), d));
-            a3 = f32x4.add(a3, f32x4.mul(f32x4.splat(tapValue(x, img, h, w, cin, iy3t, ix + kx3, ci3, v3)), d));
+            const p = v128.load(pp);
+            a0 = f32x4.add(a0, f32x4.mul(i32x4.shuffle(p, p, 0, 0, 0, 0), d));
+            a1 = f32x4.add(a1, f32x4.mul(i32x4.shuffle(p, p, 1, 1, 1, 1), d));
+            a2 = f32x4.add(a2, f32x4.mul(i32x4.shuffle(p, p, 2, 2, 2, 2), d));
+            a3 = f32x4.add(a3, f32x4.mul(i32x4.shuffle(p, p, 3, 3, 3, 3), d));
             dp += dzRow;
+            pp += patchRow;
           }
           v128.store(dw0 + o, a0); v128.store(dw0 + dzRow + o, a1);
           v128.store(dw0 + 2 * dzRow + o, a2); v128.store(dw0 + 3 * dzRow + o, a3);
@@ -304,14 +309,15 @@ export function conv2d_direct_backward_filter(x: usize, dz: usize, dw: usize,
           let s0 = load<f32>(dw0 + o), s1 = load<f32>(dw0 + dzRow + o);
           let s2 = load<f32>(dw0 + 2 * dzRow + o), s3 = load<f32>(dw0 + 3 * dzRow + o);
           let dp = dzr + o;
+          let pp = pr;
           for (let ox = 0; ox < ow; ox++) {
-            const ix = ox * sw - pl;
             const d = load<f32>(dp);
-            s0 += tapValue(x, img, h, w, cin, iy0t, ix + kx0, ci0, v0) * d;
-            s1 += tapValue(x, img, h, w, cin, iy1t, ix + kx1, ci1, v1) * d;
-            s2 += tapValue(x, img, h, w, cin, iy2t, ix + kx2, ci2, v2) * d;
-            s3 += tapValue(x, img, h, w, cin, iy3t, ix + kx3, ci3, v3) * d;
+            s0 += load<f32>(pp) * d;
+            s1 += load<f32>(pp, 4) * d;
+            s2 += load<f32>(pp, 8) * d;
+            s3 += load<f32>(pp, 12) * d;
             dp += dzRow;
+            pp += patchRow;
           }
           store<f32>(dw0 + o, s0); store<f32>(dw0 + dzRow + o, s1);
           store<f32>(dw0 + 2 * dzRow + o, s2); store<f32>(dw0 + 3 * dzRow + o, s3);

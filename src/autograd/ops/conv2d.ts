@@ -31,8 +31,8 @@ interface ConvKernels {
     kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, oh: number, ow: number): void;
   conv2d_bias_act(y: number, b: number, rows: number, cout: number, relu: number): void;
   conv2d_backward_bias(y: number, gy: number, dz: number, db: number, rows: number, cout: number, relu: number): void;
-  conv2d_direct_forward(x: number, wt: number, b: number, y: number, ...geometryAndRelu: [...Geometry, number]): void;
-  conv2d_direct_backward_filter(x: number, dz: number, dw: number, ...geometry: Geometry): void;
+  conv2d_direct_forward(x: number, wt: number, b: number, y: number, scratch: number, ...geometryAndRelu: [...Geometry, number]): void;
+  conv2d_direct_backward_filter(x: number, dz: number, dw: number, scratch: number, ...geometry: Geometry): void;
 }
 
 export type Conv2dPath = "auto" | "direct" | "gemm";
@@ -86,7 +86,9 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
   const y = Tensor.empty([n, oh, ow, cout]);
   let patches: Tensor | null = null;
   if (direct(conv2dStrategy.forward, taps, DIRECT_FORWARD_MAX_TAPS)) {
-    k.conv2d_direct_forward(x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, ...g, relu);
+    const rowPatches = Tensor.empty([ow * taps]);
+    k.conv2d_direct_forward(x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, rowPatches.ptr, ...g, relu);
+    rowPatches.dispose();
   } else {
     patches = im2col();
     gemm({ a: patches, b: kernel, c: y, m: rows, n: cout, k: taps });
@@ -111,7 +113,9 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
       if (direct(conv2dStrategy.filter, taps, DIRECT_FILTER_MAX_TAPS)) {
         // The kernel fills taps rounded up to 4; write straight into dw when that is its size.
         const out = taps % 4 === 0 ? dw : Tensor.empty([(taps + 3) & ~3, cout]);
-        k.conv2d_direct_backward_filter(x.ptr, dz.ptr, out.ptr, ...g);
+        const rowPatches = Tensor.empty([ow * taps + 4]);
+        k.conv2d_direct_backward_filter(x.ptr, dz.ptr, out.ptr, rowPatches.ptr, ...g);
+        rowPatches.dispose();
         if (out !== dw) {
           dw.view().set(out.view().subarray(0, dw.size));
           out.dispose();
