@@ -76,6 +76,8 @@ export function maxpool2d_backward(gy: usize, arg: usize, gx: usize, n: i32, h: 
   for (; i + 4 <= total; i += 4) v128.store(gx + (<usize>i << 2), zero);
   for (; i < total; i++) store<f32>(gx + (<usize>i << 2), 0);
   const row = <usize>c << 2;
+  // Windows that do not overlap own their pixels: store instead of read-add-write.
+  const overlap = sh < ph || sw < pw;
   let gp = gy;
   let ap = arg;
   for (let img = 0; img < n; img++) {
@@ -98,7 +100,8 @@ export function maxpool2d_backward(gy: usize, arg: usize, gx: usize, n: i32, h: 
               const pix = pixRow + kx;
               const dst = gx + <usize>pix * row + o;
               const m = i32x4.eq(idx, i32x4.splat(pix));
-              v128.store(dst, f32x4.add(v128.load(dst), v128.and(g, m)));
+              const v = v128.and(g, m);
+              v128.store(dst, overlap ? f32x4.add(v128.load(dst), v) : v);
             }
           }
         }
