@@ -3,7 +3,7 @@
 // alone (the forward runs untimed before each sample), with only the named inputs requiring
 // gradients, so dW (with db and the relu mask) and dX are measured apart.
 
-import { conv2d, maxPool2d, Generator, tensor, Tensor, tidy } from "../src/index.js";
+import { conv2d, maxPool2d, Generator, tensor, tidy } from "../src/index.js";
 import { conv2dStrategy, type Conv2dPath } from "../src/autograd/ops/conv2d.js";
 import { conv2dReference, conv2dReferenceBackward } from "../test/reference/conv2d.js";
 import { maxPool2dReference, maxPool2dReferenceBackward } from "../test/reference/maxpool2d.js";
@@ -131,6 +131,5 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
   } finally {
     Object.assign(conv2dStrategy, saved);
   }
-  void Tensor;
   return rows;
 }

@@ -38,8 +38,10 @@ interface ConvKernels {
 export type Conv2dPath = "auto" | "direct" | "gemm";
 
 /**
- * @internal Forces a path, for tests and benchmarks. "auto" picks per shape: direct below this
- * many taps per output (kh*kw*cin), measured at the model's shapes (bench/conv.ts).
+ * @internal Forces a path, for tests and benchmarks. "auto" picks per shape: direct up to this
+ * many taps per output (kh*kw*cin), GEMM above. conv1 (4 taps) measured faster direct. conv2
+ * (256 taps) is meant for the register-blocked GEMM (~40 GFLOP/s); with the simple GEMM the
+ * direct path is faster there too: re-check with `bench/conv.ts` when the GEMM changes.
  */
 export const conv2dStrategy: { forward: Conv2dPath; filter: Conv2dPath } = { forward: "auto", filter: "auto" };
 const DIRECT_FORWARD_MAX_TAPS = 16;
