@@ -6,11 +6,12 @@ import type { BenchOptions, BenchRow } from "./harness.js";
 import * as embed from "./embed.js";
 import * as gemm from "./gemm.js";
 import * as triplet from "./triplet.js";
+import * as conv from "./conv.js";
 
 type Bench = { group: string; run: (options: BenchOptions) => Promise<BenchRow[]> | BenchRow[] };
 
 // Each benchmark module: one line here.
-const benches: Bench[] = [gemm, embed, triplet];
+const benches: Bench[] = [gemm, conv, embed, triplet];
 
 function parseArgs(argv: string[]) {
   const opts = { json: false, quick: false, only: null as string[] | null };

@@ -9,6 +9,8 @@ export * from "./peak";
 export * from "./distance";
 export * from "./triplet";
 export * from "./reduce";
+export * from "./conv";
+export * from "./pool";
 
 /** First free byte after the module's static data: the JS allocator starts here. */
 export function heap_base(): usize {

@@ -60,3 +60,7 @@ export { scale } from "./autograd/ops/scale.js";
 export { sum, mean } from "./autograd/ops/sum.js";
 export type { ReduceOptions } from "./autograd/ops/sum.js";
 export { reshape, flatten } from "./autograd/ops/reshape.js";
+export { conv2d } from "./autograd/ops/conv2d.js";
+export type { Conv2dOptions } from "./autograd/ops/conv2d.js";
+export { maxPool2d } from "./autograd/ops/maxpool2d.js";
+export type { MaxPool2dOptions } from "./autograd/ops/maxpool2d.js";

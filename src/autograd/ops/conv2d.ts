@@ -1,0 +1,148 @@
+// conv2d: NHWC input [n, h, w, cin], kernel [kh, kw, cin, cout], bias [cout], TensorFlow's
+// 'same'/'valid' padding, optional fused relu. Two paths:
+// - direct kernels, for few taps per output (kh*kw*cin small: conv1 is 2x2x1): the output is
+//   written once with bias and relu fused, and the kernel gradient is accumulated directly;
+// - im2col + GEMM for the rest: patches [n*oh*ow, kh*kw*cin] · kernel [kh*kw*cin, cout];
+//   backward dW = patchesᵀ·dZ, dPatches = dZ·Wᵀ scattered back by col2im.
+// With relu, the backward masks the output gradient by y > 0 (dZ), as relu's backward does.
+
+import { gemm } from "../../wasm/gemm.js";
+import { kernels } from "../../wasm/loader.js";
+import { isGradEnabled, record } from "../tape.js";
+import { Tensor } from "../tensor.js";
+import { axis, checkPadding, pair, type Padding } from "./window.js";
+
+export interface Conv2dOptions {
+  /** Default 1. */
+  strides?: number | [number, number];
+  /** Default "valid", as Keras. */
+  padding?: Padding;
+  /** Default "linear". */
+  activation?: "linear" | "relu";
+}
+
+type Geometry = [n: number, h: number, w: number, cin: number, oh: number, ow: number, cout: number,
+  kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
+
+interface ConvKernels {
+  conv2d_im2col(x: number, patches: number, n: number, h: number, w: number, cin: number,
+    kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, oh: number, ow: number): void;
+  conv2d_col2im(dpatches: number, dx: number, n: number, h: number, w: number, cin: number,
+    kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, oh: number, ow: number): void;
+  conv2d_bias_act(y: number, b: number, rows: number, cout: number, relu: number): void;
+  conv2d_backward_bias(y: number, gy: number, dz: number, db: number, rows: number, cout: number, relu: number): void;
+  conv2d_direct_forward(x: number, wt: number, b: number, y: number, scratch: number, ...geometryAndRelu: [...Geometry, number]): void;
+  conv2d_direct_backward_filter(x: number, dz: number, dw: number, scratch: number, ...geometry: Geometry): void;
+}
+
+export type Conv2dPath = "auto" | "direct" | "gemm";
+
+/**
+ * @internal Forces a path, for tests and benchmarks. "auto" picks per shape: direct up to this
+ * many taps per output (kh*kw*cin), GEMM above. conv1 (4 taps) measured faster direct. conv2
+ * (256 taps) is meant for the register-blocked GEMM (~40 GFLOP/s); with the simple GEMM the
+ * direct path is faster there too: re-check with `bench/conv.ts` when the GEMM changes.
+ */
+export const conv2dStrategy: { forward: Conv2dPath; filter: Conv2dPath } = { forward: "auto", filter: "auto" };
+const DIRECT_FORWARD_MAX_TAPS = 16;
+const DIRECT_FILTER_MAX_TAPS = 16;
+
+function direct(path: Conv2dPath, taps: number, maxTaps: number): boolean {
+  return path === "direct" || (path === "auto" && taps <= maxTaps);
+}
+
+export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  if (x.rank !== 4) throw new Error(`conv2d: input must have rank 4 [batch, height, width, channels], got shape [${x.shape}]`);
+  if (kernel.rank !== 4) throw new Error(`conv2d: kernel must have rank 4 [height, width, inChannels, outChannels], got shape [${kernel.shape}]`);
+  const [n, h, w, cin] = x.shape;
+  const [kh, kw, kcin, cout] = kernel.shape;
+  if (x.size === 0) throw new Error(`conv2d: input shape [${x.shape}] has a zero size`);
+  if (kernel.size === 0) throw new Error(`conv2d: kernel shape [${kernel.shape}] has a zero size`);
+  if (cin !== kcin) throw new Error(`conv2d: input has ${cin} channels, kernel expects ${kcin}`);
+  if (bias && (bias.rank !== 1 || bias.size !== cout)) throw new Error(`conv2d: bias has shape [${bias.shape}], expected [${cout}]`);
+  const [sh, sw] = pair("conv2d", "strides", options.strides ?? 1);
+  const padding = checkPadding("conv2d", options.padding ?? "valid");
+  const activation = options.activation ?? "linear";
+  if (activation !== "linear" && activation !== "relu") throw new Error(`conv2d: activation must be "linear" or "relu", got ${JSON.stringify(activation)}`);
+  if (padding === "valid" && (kh > h || kw > w)) {
+    throw new Error(`conv2d: kernel ${kh}x${kw} is larger than the input ${h}x${w} with 'valid' padding`);
+  }
+  const rowsAxis = axis(h, kh, sh, padding);
+  const colsAxis = axis(w, kw, sw, padding);
+  const [oh, ow] = [rowsAxis.out, colsAxis.out];
+  const g: Geometry = [n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, rowsAxis.before, colsAxis.before];
+  const relu = activation === "relu" ? 1 : 0;
+  const rows = n * oh * ow;
+  const taps = kh * kw * cin;
+  // A 1x1 kernel with stride 1 and no padding: the input is its own patch matrix.
+  const identityPatches = kh === 1 && kw === 1 && sh === 1 && sw === 1;
+  const k = kernels<ConvKernels>();
+
+  const im2col = (): Tensor => {
+    if (identityPatches) return x;
+    const patches = Tensor.empty([rows, taps]);
+    k.conv2d_im2col(x.ptr, patches.ptr, n, h, w, cin, kh, kw, sh, sw, g[11], g[12], oh, ow);
+    return patches;
+  };
+
+  const y = Tensor.empty([n, oh, ow, cout]);
+  let patches: Tensor | null = null;
+  if (direct(conv2dStrategy.forward, taps, DIRECT_FORWARD_MAX_TAPS)) {
+    const rowPatches = Tensor.empty([ow * taps]);
+    k.conv2d_direct_forward(x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, rowPatches.ptr, ...g, relu);
+    rowPatches.dispose();
+  } else {
+    patches = im2col();
+    gemm({ a: patches, b: kernel, c: y, m: rows, n: cout, k: taps });
+    if (bias || relu) k.conv2d_bias_act(y.ptr, bias ? bias.ptr : 0, rows, cout, relu);
+  }
+  const inputs = bias ? [x, kernel, bias] : [x, kernel];
+  const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  if (!recording) {
+    if (patches && patches !== x) patches.dispose();
+    return y;
+  }
+
+  record("conv2d", inputs, y, (gy) => {
+    // dZ: the gradient before the activation; with relu, masked by y > 0 (one pass, with db).
+    const dz = relu ? Tensor.empty(y.shape) : gy;
+    const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
+    if (relu || db) k.conv2d_backward_bias(y.ptr, gy.ptr, dz.ptr, db ? db.ptr : 0, rows, cout, relu);
+
+    let dw: Tensor | null = null;
+    if (kernel.requiresGrad) {
+      dw = Tensor.empty(kernel.shape);
+      if (direct(conv2dStrategy.filter, taps, DIRECT_FILTER_MAX_TAPS)) {
+        // The kernel fills taps rounded up to 4; write straight into dw when that is its size.
+        const out = taps % 4 === 0 ? dw : Tensor.empty([(taps + 3) & ~3, cout]);
+        const rowPatches = Tensor.empty([ow * taps + 4]);
+        k.conv2d_direct_backward_filter(x.ptr, dz.ptr, out.ptr, rowPatches.ptr, ...g);
+        rowPatches.dispose();
+        if (out !== dw) {
+          dw.view().set(out.view().subarray(0, dw.size));
+          out.dispose();
+        }
+      } else {
+        const p = patches ?? im2col();
+        gemm({ a: p, b: dz, c: dw, m: taps, n: cout, k: rows, transA: true });
+        if (p !== patches && p !== x) p.dispose();
+      }
+    }
+
+    let dx: Tensor | null = null;
+    if (x.requiresGrad) {
+      dx = Tensor.empty(x.shape);
+      if (identityPatches) {
+        gemm({ a: dz, b: kernel, c: dx, m: rows, n: taps, k: cout, transB: true });
+      } else {
+        const dPatches = Tensor.empty([rows, taps]);
+        gemm({ a: dz, b: kernel, c: dPatches, m: rows, n: taps, k: cout, transB: true });
+        k.conv2d_col2im(dPatches.ptr, dx.ptr, n, h, w, cin, kh, kw, sh, sw, g[11], g[12], oh, ow);
+        dPatches.dispose();
+      }
+    }
+    if (dz !== gy) dz.dispose();
+    return bias ? [dx, dw, db] : [dx, dw];
+  });
+  return y;
+}

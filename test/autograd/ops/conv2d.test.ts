@@ -1,0 +1,164 @@
+import fc from "fast-check";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { conv2d, Generator, gradcheck, tensor, Tensor, tidy } from "../../../src/index.js";
+import { conv2dStrategy, type Conv2dPath } from "../../../src/autograd/ops/conv2d.js";
+import { conv2dReference, conv2dReferenceBackward } from "../../reference/conv2d.js";
+import { expectClose, setup } from "../../helpers/setup.js";
+
+beforeAll(setup);
+afterEach(() => {
+  conv2dStrategy.forward = "auto";
+  conv2dStrategy.filter = "auto";
+});
+
+interface Case {
+  n: number; h: number; w: number; cin: number; cout: number; kh: number; kw: number;
+  strides: [number, number]; padding: "same" | "valid"; bias: boolean; relu: boolean; seed: number;
+}
+
+/** Random shapes; 'valid' only where the kernel fits. */
+const cases = (max: { n: number; hw: number; cin: number; cout: number }) =>
+  fc.record({
+    n: fc.integer({ min: 1, max: max.n }), h: fc.integer({ min: 1, max: max.hw }), w: fc.integer({ min: 1, max: max.hw }),
+    cin: fc.integer({ min: 1, max: max.cin }), cout: fc.integer({ min: 1, max: max.cout }),
+    kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }),
+    strides: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+    padding: fc.constantFrom("same" as const, "valid" as const), bias: fc.boolean(), relu: fc.boolean(),
+    seed: fc.integer({ min: 0, max: 1e9 }),
+  }).map((c): Case => (c.padding === "valid" && (c.kh > c.h || c.kw > c.w) ? { ...c, padding: "same" } : c));
+
+function values(rng: Generator, n: number, lo = -1, hi = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.uniform(lo, hi));
+}
+
+function data(c: Case) {
+  const rng = new Generator(c.seed);
+  return {
+    x: values(rng, c.n * c.h * c.w * c.cin),
+    k: values(rng, c.kh * c.kw * c.cin * c.cout),
+    b: c.bias ? values(rng, c.cout) : null,
+    xShape: [c.n, c.h, c.w, c.cin] as const,
+    kShape: [c.kh, c.kw, c.cin, c.cout] as const,
+    rng,
+  };
+}
+
+const options = (c: Case) => ({ strides: c.strides, padding: c.padding, activation: c.relu ? "relu" as const : "linear" as const });
+
+/** Forward and backward of one case on the given paths, against the reference. */
+function checkCase(c: Case, forward: Conv2dPath, filter: Conv2dPath): void {
+  conv2dStrategy.forward = forward;
+  conv2dStrategy.filter = filter;
+  tidy(() => {
+    const d = data(c);
+    const x = tensor(d.x, d.xShape, { requiresGrad: true });
+    const k = tensor(d.k, d.kShape, { requiresGrad: true });
+    const b = d.b ? tensor(d.b, [c.cout], { requiresGrad: true }) : null;
+    const y = conv2d(x, k, b, options(c));
+    const ref = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: c.strides, padding: c.padding, relu: c.relu });
+    expect(y.shape).toEqual(ref.shape);
+    expectClose(y.toArray(), ref.y, 1e-5, 1e-4);
+    const gy = values(d.rng, y.size);
+    // The op's own y decides the relu mask, so that values at ~0 cannot disagree.
+    const g = conv2dReferenceBackward(d.x, d.xShape, d.k, d.kShape, y.toArray(), gy, { strides: c.strides, padding: c.padding, relu: c.relu });
+    y.backward(tensor(gy, y.shape));
+    expectClose(x.grad!.toArray(), g.dx, 1e-5, 1e-4);
+    expectClose(k.grad!.toArray(), g.dk, 1e-4, 1e-4);
+    if (b) expectClose(b.grad!.toArray(), g.db, 1e-4, 1e-4);
+  });
+}
+
+describe("conv2d", () => {
+  const shapes = cases({ n: 3, hw: 9, cin: 6, cout: 21 });
+  for (const [forward, filter] of [["auto", "auto"], ["direct", "direct"], ["gemm", "gemm"]] as const) {
+    it(`matches the reference, forward and backward (${forward} forward, ${filter} kernel gradient)`, () => {
+      fc.assert(fc.property(shapes, (c) => checkCase(c, forward, filter)), { numRuns: 30 });
+    });
+  }
+
+  it("matches the reference at the model's shapes (conv1 and conv2, batch 2)", () => {
+    checkCase({ n: 2, h: 28, w: 28, cin: 1, cout: 64, kh: 2, kw: 2, strides: [1, 1], padding: "same", bias: true, relu: true, seed: 1 }, "auto", "auto");
+    checkCase({ n: 2, h: 14, w: 14, cin: 64, cout: 32, kh: 2, kw: 2, strides: [1, 1], padding: "same", bias: true, relu: true, seed: 2 }, "auto", "auto");
+  });
+
+  it("passes gradcheck away from the relu kink", () => {
+    const small = cases({ n: 2, hw: 4, cin: 3, cout: 5 }).filter((c) => {
+      if (!c.relu) return true;
+      const d = data(c);
+      const z = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: c.strides, padding: c.padding }).y;
+      return z.every((v) => Math.abs(v) > 2e-2);
+    });
+    fc.assert(
+      fc.property(small, (c) =>
+        tidy(() => {
+          const d = data(c);
+          const inputs = [tensor(d.x, d.xShape, { requiresGrad: true }), tensor(d.k, d.kShape, { requiresGrad: true })];
+          if (d.b) inputs.push(tensor(d.b, [c.cout], { requiresGrad: true }));
+          const fn = (x: Tensor, k: Tensor, b?: Tensor) => conv2d(x, k, b ?? null, options(c));
+          return gradcheck(fn, inputs, { eps: 1e-3, atol: 1e-2, rtol: 1e-2 }).ok;
+        }),
+      ),
+      { numRuns: 20 },
+    );
+  });
+
+  it("pads a 2x2 kernel 'same' as TensorFlow: nothing before, one after (hand-derived)", () =>
+    tidy(() => {
+      const x = tensor([1, 2, 3, 4], [1, 2, 2, 1], { requiresGrad: true });
+      const k = tensor([1, 10, 100, 1000], [2, 2, 1, 1], { requiresGrad: true });
+      for (const path of ["direct", "gemm"] as const) {
+        conv2dStrategy.forward = conv2dStrategy.filter = path;
+        x.grad = k.grad = null;
+        const y = conv2d(x, k, null, { padding: "same" });
+        // y[0,0] = 1·1 + 2·10 + 3·100 + 4·1000; the right column and bottom row see zeros after.
+        expect(Array.from(y.toArray())).toEqual([4321, 402, 43, 4]);
+        y.backward(tensor([1, 1, 1, 1], [1, 2, 2, 1]));
+        expect(Array.from(k.grad!.toArray())).toEqual([1 + 2 + 3 + 4, 2 + 4, 3 + 4, 4]);
+        expect(Array.from(x.grad!.toArray())).toEqual([1, 1 + 10, 1 + 100, 1 + 10 + 100 + 1000]);
+      }
+    }));
+
+  it("pads 'same' with stride 2 as TensorFlow: 3 rows, kernel 2 → 2 outputs, 0 before, 1 after", () =>
+    tidy(() => {
+      const x = tensor([1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 3, 3, 1]);
+      const y = conv2d(x, tensor([1, 0, 0, 0], [2, 2, 1, 1]), null, { padding: "same", strides: 2 });
+      // The top-left tap picks x[0,0], x[0,2], x[2,0], x[2,2].
+      expect(y.shape).toEqual([1, 2, 2, 1]);
+      expect(Array.from(y.toArray())).toEqual([1, 3, 7, 9]);
+    }));
+
+  it("fuses bias and relu, and masks the backward by output > 0", () =>
+    tidy(() => {
+      const x = tensor([1, -1], [1, 1, 2, 1]);
+      const k = tensor([2], [1, 1, 1, 1], { requiresGrad: true });
+      const b = tensor([0.5], [1], { requiresGrad: true });
+      const y = conv2d(x, k, b, { activation: "relu" });
+      expect(Array.from(y.toArray())).toEqual([2.5, 0]);
+      y.backward(tensor([3, 7], [1, 1, 2, 1]));
+      expect(Array.from(k.grad!.toArray())).toEqual([3]);
+      expect(Array.from(b.grad!.toArray())).toEqual([3]);
+    }));
+
+  it("skips the input gradient when the input does not require one", () =>
+    tidy(() => {
+      const x = tensor([1, 2, 3, 4], [1, 2, 2, 1]);
+      const k = tensor([1, 1, 1, 1], [2, 2, 1, 1], { requiresGrad: true });
+      conv2d(x, k, null, { padding: "same" }).backward(tensor([1, 1, 1, 1], [1, 2, 2, 1]));
+      expect(x.grad).toBeNull();
+      expect(k.grad).not.toBeNull();
+    }));
+
+  it("rejects bad arguments with messages that say what was expected", () =>
+    tidy(() => {
+      const x = Tensor.zeros([1, 4, 4, 3]);
+      expect(() => conv2d(x, Tensor.zeros([2, 2, 1, 8]), null)).toThrow("conv2d: input has 3 channels, kernel expects 1");
+      expect(() => conv2d(Tensor.zeros([4, 4, 3]), Tensor.zeros([2, 2, 3, 8]), null)).toThrow(/conv2d: input must have rank 4.*\[4,4,3\]/);
+      expect(() => conv2d(x, Tensor.zeros([2, 3, 8]), null)).toThrow(/conv2d: kernel must have rank 4/);
+      expect(() => conv2d(x, Tensor.zeros([2, 2, 3, 8]), Tensor.zeros([4]))).toThrow("conv2d: bias has shape [4], expected [8]");
+      expect(() => conv2d(x, Tensor.zeros([5, 2, 3, 8]), null, { padding: "valid" })).toThrow("conv2d: kernel 5x2 is larger than the input 4x4 with 'valid' padding");
+      expect(() => conv2d(x, Tensor.zeros([2, 2, 3, 8]), null, { strides: 0 })).toThrow(/conv2d: strides must be a positive integer/);
+      expect(() => conv2d(x, Tensor.zeros([2, 2, 3, 8]), null, { padding: "full" as "same" })).toThrow(/conv2d: padding must be "same" or "valid"/);
+      expect(() => conv2d(x, Tensor.zeros([2, 2, 3, 8]), null, { activation: "tanh" as "relu" })).toThrow(/conv2d: activation must be/);
+      expect(conv2d(x, Tensor.zeros([5, 5, 3, 8]), null, { padding: "same" }).shape).toEqual([1, 4, 4, 8]);
+    }));
+});
