@@ -64,3 +64,4 @@ export { conv2d } from "./autograd/ops/conv2d.js";
 export type { Conv2dOptions } from "./autograd/ops/conv2d.js";
 export { maxPool2d } from "./autograd/ops/maxpool2d.js";
 export type { MaxPool2dOptions } from "./autograd/ops/maxpool2d.js";
+export { tripletTutorialModel } from "./nn/models.js";

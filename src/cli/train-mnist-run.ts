@@ -11,9 +11,7 @@ import { pkSampler } from "../data/pk-sampler.js";
 import { retrievalMetrics, type RetrievalMetrics } from "../eval/retrieval.js";
 import { TripletSemiHardLoss } from "../nn/losses/triplet.js";
 import { Adam } from "../nn/optimizers/adam.js";
-import { Conv2D } from "../nn/layers/conv2d.js";
-import { Dense } from "../nn/layers/dense.js";
-import { Dropout, Flatten, L2Normalize, MaxPooling2D } from "../nn/layers/shape-layers.js";
+import { tripletTutorialModel } from "../nn/models.js";
 import { Sequential, type Batch, type EpochLogs } from "../nn/sequential.js";
 import { manualSeed } from "../random.js";
 import { init } from "../wasm/loader.js";
@@ -64,21 +62,6 @@ export interface TrainMnistResult {
   report: TrainMnistReport;
   files: Record<string, string>;
   model: Sequential;
-}
-
-/** The tutorial's model: two conv blocks, a 256-unit dense layer, L2-normalized rows. */
-export function tutorialModel(inputShape: [number, number, number] = [28, 28, 1]): Sequential {
-  return new Sequential([
-    new Conv2D({ filters: 64, kernelSize: 2, padding: "same", activation: "relu", inputShape }),
-    new MaxPooling2D({ poolSize: 2 }),
-    new Dropout(0.3),
-    new Conv2D({ filters: 32, kernelSize: 2, padding: "same", activation: "relu" }),
-    new MaxPooling2D({ poolSize: 2 }),
-    new Dropout(0.3),
-    new Flatten(),
-    new Dense({ units: 256 }),
-    new L2Normalize(),
-  ]);
 }
 
 function versions(): Record<string, string> {
@@ -146,7 +129,7 @@ export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnist
   const { train, test } = data;
   log(`MNIST: ${train.count} training and ${test.count} test images of ${train.height}x${train.width}x${train.channels}`);
 
-  const model = tutorialModel([train.height, train.width, train.channels]);
+  const model = tripletTutorialModel([train.height, train.width, train.channels]);
   model.summary(log);
   model.compile({ optimizer: new Adam({ learningRate: options.learningRate }), loss: new TripletSemiHardLoss({ margin: options.margin, distanceMetric: options.distance }) });
 
