@@ -13,3 +13,7 @@ export { memoryStats } from "./wasm/stats.js";
 // Ops
 export { relu } from "./autograd/ops/relu.js";
 export { matmul } from "./autograd/ops/matmul.js";
+
+// Eval
+export { retrievalMetrics } from "./eval/retrieval.js";
+export type { RetrievalMetric, RetrievalMetrics, RetrievalOptions } from "./eval/retrieval.js";
