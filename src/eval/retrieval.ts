@@ -3,10 +3,11 @@
 //
 // Distances come from the GEMM in blocks of query rows (blockSize x N, never N x N), so the
 // 10,000 x 10,000 similarity matrix of the MNIST test set is never held at once. Per query only
-// the R nearest points are selected (quickselect) and then sorted.
+// the R nearest points are selected (quickselect, src/eval/select.ts) and then sorted.
 
 import { Tensor, tensor, tidy } from "../autograd/tensor.js";
 import { gemm } from "../wasm/gemm.js";
+import { sortSmallest } from "./select.js";
 
 export type RetrievalMetric = "L2" | "squared-L2" | "angular";
 
@@ -36,7 +37,8 @@ export interface RetrievalMetrics {
  * Each point is a query; the other N-1 points are ranked by distance to it, and R is the number of
  * them that share its label. Queries with R = 0 (a label seen once) are skipped in every metric;
  * `count` says how many queries were averaged (all three averages are NaN when it is 0).
- * Ties in the computed distance are broken by index: the lower index ranks first.
+ * Distances are computed in float32 (GEMM); ties in the computed distance are broken by index:
+ * the lower index ranks first.
  * "angular" ranks by cosine similarity (zero vectors have similarity 0 to everything).
  */
 export function retrievalMetrics(
@@ -73,12 +75,16 @@ export function retrievalMetrics(
     }
   }
 
+  if (n > MAX_POINTS) throw new Error(`retrievalMetrics: ${n} embeddings, at most ${MAX_POINTS} are supported`);
   let sumP1 = 0;
   let sumRP = 0;
   let sumMap = 0;
   let count = 0;
-  const keys = new Float64Array(n);
-  const order = new Int32Array(n);
+  // Each candidate becomes one float64: its float32 key's bits in sortable form times n, plus its
+  // index. Plain numeric order on these is (key, index) order: ties go to the lower index.
+  const key32 = new Float32Array(n);
+  const keyBits = new Uint32Array(key32.buffer);
+  const packed = new Float64Array(n);
 
   tidy(() => {
     const e = rows ? tensor(rows, [n, dim]) : embeddings instanceof Tensor ? embeddings : tensor(data(), [n, dim]);
@@ -92,26 +98,27 @@ export function retrievalMetrics(
         const label = labels[q];
         const R = classSize.get(label)! - 1;
         if (R === 0) continue;
-        // Candidates: every index but the query.
-        let c = 0;
         const base = r * n;
+        if (rows) for (let j = 0; j < n; j++) key32[j] = -dots[base + j];
+        else for (let j = 0; j < n; j++) key32[j] = norms[j] - 2 * dots[base + j];
+        let c = 0;
         for (let j = 0; j < n; j++) {
           if (j === q) continue;
-          keys[c] = rows ? -dots[base + j] : norms[j] - 2 * dots[base + j];
-          order[c] = j;
-          c++;
+          const bits = keyBits[j];
+          // Negative floats reversed below the positive ones; -0 (0x80000000) is +0.
+          const sortable = bits > 0x80000000 ? ~bits >>> 0 : (bits | 0x80000000) >>> 0;
+          packed[c++] = sortable * n + j;
         }
-        selectSmallest(keys, order, c, R);
-        sortRange(keys, order, 0, R - 1);
+        sortSmallest(packed, c, R);
         let hits = 0;
         let ap = 0;
         for (let i = 0; i < R; i++) {
-          if (labels[order[i]] === label) {
+          if (labels[packed[i] % n] === label) {
             hits++;
             ap += hits / (i + 1);
           }
         }
-        sumP1 += labels[order[0]] === label ? 1 : 0;
+        sumP1 += labels[packed[0] % n] === label ? 1 : 0;
         sumRP += hits / R;
         sumMap += ap / R;
         count++;
@@ -121,6 +128,9 @@ export function retrievalMetrics(
 
   return { precisionAt1: sumP1 / count, rPrecision: sumRP / count, mapAtR: sumMap / count, count };
 }
+
+/** (2^32 - 1) * n + n must stay below 2^53 for the packed (key, index) doubles to be exact. */
+const MAX_POINTS = 2 ** 21;
 
 /** The embeddings as a getter of their values (a Tensor's view must be made fresh), N and dim. */
 function readEmbeddings(embeddings: Float32Array | Tensor, dimOption: number | undefined) {
@@ -159,80 +169,3 @@ function normalizedRows(x: Float32Array, n: number, dim: number): Float32Array {
   return out;
 }
 
-/** (key, index) order: smaller key first, then smaller index. */
-function before(keys: Float64Array, order: Int32Array, a: number, b: number): boolean {
-  return keys[a] < keys[b] || (keys[a] === keys[b] && order[a] < order[b]);
-}
-
-function swap(keys: Float64Array, order: Int32Array, a: number, b: number): void {
-  const k = keys[a];
-  keys[a] = keys[b];
-  keys[b] = k;
-  const o = order[a];
-  order[a] = order[b];
-  order[b] = o;
-}
-
-/** Median of three positions, as a pivot position. */
-function pivotOf(keys: Float64Array, order: Int32Array, lo: number, hi: number): number {
-  const mid = (lo + hi) >>> 1;
-  if (before(keys, order, mid, lo)) swap(keys, order, mid, lo);
-  if (before(keys, order, hi, lo)) swap(keys, order, hi, lo);
-  if (before(keys, order, hi, mid)) swap(keys, order, hi, mid);
-  return mid;
-}
-
-/** Hoare-style partition around the element at `p`; returns its final position. */
-function partition(keys: Float64Array, order: Int32Array, lo: number, hi: number, p: number): number {
-  swap(keys, order, p, hi);
-  let store = lo;
-  for (let i = lo; i < hi; i++) {
-    if (before(keys, order, i, hi)) {
-      swap(keys, order, i, store);
-      store++;
-    }
-  }
-  swap(keys, order, store, hi);
-  return store;
-}
-
-/** Rearranges [0, count) so that its `r` smallest (key, index) pairs come first, in any order. */
-function selectSmallest(keys: Float64Array, order: Int32Array, count: number, r: number): void {
-  let lo = 0;
-  let hi = count - 1;
-  const target = r - 1;
-  while (hi > lo) {
-    // The (key, index) order is total (indices differ), so each round strictly shrinks the range.
-    const p = partition(keys, order, lo, hi, pivotOf(keys, order, lo, hi));
-    if (p === target) return;
-    if (p < target) lo = p + 1;
-    else hi = p - 1;
-  }
-}
-
-/** Sorts [lo, hi] by (key, index): quicksort with insertion sort for short ranges. */
-function sortRange(keys: Float64Array, order: Int32Array, lo: number, hi: number): void {
-  while (hi - lo > 16) {
-    const p = partition(keys, order, lo, hi, pivotOf(keys, order, lo, hi));
-    // Recurse into the smaller side to bound the stack.
-    if (p - lo < hi - p) {
-      sortRange(keys, order, lo, p - 1);
-      lo = p + 1;
-    } else {
-      sortRange(keys, order, p + 1, hi);
-      hi = p - 1;
-    }
-  }
-  for (let i = lo + 1; i <= hi; i++) {
-    const k = keys[i];
-    const o = order[i];
-    let j = i - 1;
-    while (j >= lo && (keys[j] > k || (keys[j] === k && order[j] > o))) {
-      keys[j + 1] = keys[j];
-      order[j + 1] = order[j];
-      j--;
-    }
-    keys[j + 1] = k;
-    order[j + 1] = o;
-  }
-}
