@@ -122,7 +122,10 @@ export function scatterSvg(points2d: ArrayLike<number>, labels: ArrayLike<Label>
   return out.join("\n");
 }
 
-/** The same picture as `scatterSvg`, rasterized here and encoded as PNG bytes. */
+/**
+ * The same picture as `scatterSvg`, rasterized here (anti-aliased discs, a 5 x 7 bitmap font that
+ * writes letters in upper case) and encoded as PNG bytes. Node only (node:zlib).
+ */
 export function scatterPng(points2d: ArrayLike<number>, labels: ArrayLike<Label>, options: ScatterOptions = {}): Uint8Array {
   const l = layout(points2d, labels, options, "scatterPng");
   const canvas = new Canvas(l.width, l.height);
