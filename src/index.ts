@@ -65,3 +65,15 @@ export type { Conv2dOptions } from "./autograd/ops/conv2d.js";
 export { maxPool2d } from "./autograd/ops/maxpool2d.js";
 export type { MaxPool2dOptions } from "./autograd/ops/maxpool2d.js";
 export { tripletTutorialModel } from "./nn/models.js";
+// Eval
+export { retrievalMetrics } from "./eval/retrieval.js";
+export type { RetrievalMetric, RetrievalMetrics, RetrievalOptions } from "./eval/retrieval.js";
+
+// Viz
+export { umap2d } from "./viz/umap.js";
+export type { Umap2dOptions } from "./viz/umap.js";
+export { writeProjectorFiles, formatFloat32 } from "./viz/projector.js";
+export type { ProjectorFiles, ProjectorOptions } from "./viz/projector.js";
+export { scatterSvg, scatterPng, writeEmbeddingPictures, TAB10 } from "./viz/scatter.js";
+export type { ScatterOptions } from "./viz/scatter.js";
+export { encodePng } from "./viz/png.js";
