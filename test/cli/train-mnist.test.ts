@@ -1,6 +1,6 @@
 // End to end: the train:mnist job on a small MNIST slice, and the CLI's handling of bad flags.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,9 @@ beforeAll(setup);
 
 const cli = join(import.meta.dirname, "../../dist/src/cli/train-mnist.js");
 const out = mkdtempSync(join(tmpdir(), "wasmgrad-e2e-"));
+// A plain file: no folder can be made below it, even as root.
+const blocker = join(out, "blocker");
+writeFileSync(blocker, "");
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe("train:mnist end to end (small slice)", () => {
@@ -43,14 +46,14 @@ describe("train:mnist end to end (small slice)", () => {
 });
 
 describe("train:mnist CLI errors", () => {
-  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8" });
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 30_000 });
   it.each([
     [["--batch-size", "0"], /--batch-size must be at least 2, got 0/],
     [["--lr", "-1"], /--lr must be greater than 0, got -1/],
     [["--epochs", "abc"], /--epochs must be a number, got "abc"/],
     [["--frobnicate"], /unknown flag --frobnicate/],
     [["--distance", "cosine"], /--distance must be one of L2, squared-L2, angular, got "cosine"/],
-    [["--out", "/proc/nope/run"], /--out \/proc\/nope\/run cannot be written/],
+    [["--out", join(blocker, "run")], /--out .*blocker\/run cannot be written/],
   ])("%j is refused with a clear message, exit 2 and no stack trace", (args, message) => {
     expect(existsSync(cli), `${cli} missing: run npm run build first`).toBe(true);
     const r = run(...(args as string[]));
