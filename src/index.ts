@@ -29,6 +29,10 @@ export type { OptimizerState } from "./nn/optimizers/optimizer.js";
 export { glorotUniform } from "./nn/initializers.js";
 export { serializeModel, deserializeModel } from "./nn/serialize.js";
 export type { ModelTopology } from "./nn/serialize.js";
+export { toTfjsArtifacts, fromTfjsArtifacts } from "./nn/tfjs.js";
+export type { TfjsArtifacts, TfjsArtifactsInput, TfjsWeightSpec, KerasLayerJson } from "./nn/tfjs.js";
+export { registerTfjsL2Normalize } from "./nn/tfjs-l2normalize.js";
+export type { TfjsModuleLike, L2NormalizeLayerConfig } from "./nn/tfjs-l2normalize.js";
 // Data
 export { parseIdx, encodeIdx, IDX_MAX_DIMS } from "./data/idx.js";
 export type { IdxDtype, IdxTensor } from "./data/idx.js";

@@ -304,6 +304,22 @@ export class Sequential {
     return loadModel(dir);
   }
 
+  /**
+   * Writes the model in the TensorFlow.js Layers format to `dir` (Node): model.json and
+   * group1-shard1of1.bin, for tf.loadLayersModel. An L2Normalize layer needs the custom class from
+   * `registerTfjsL2Normalize(tf)` on the TF.js side (see src/nn/tfjs.ts).
+   */
+  async exportTfjs(dir: string): Promise<{ modelJsonPath: string; weightsPath: string }> {
+    const { exportTfjsModel } = await import("./io.js");
+    return exportTfjsModel(this, dir);
+  }
+
+  /** Loads a TensorFlow.js Layers model (the folder of its model.json, or that file's path) (Node). */
+  static async importTfjs(dir: string): Promise<Sequential> {
+    const { importTfjsModel } = await import("./io.js");
+    return importTfjsModel(dir);
+  }
+
   /** Frees every parameter (and the optimizer's state). */
   dispose(): void {
     for (const l of this.layers) l.dispose();
