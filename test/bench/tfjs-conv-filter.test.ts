@@ -57,6 +57,15 @@ describe("Conv2DBackpropFilter stand-in for the wasm backend", () => {
     });
   });
 
+  it("frees every buffer it allocates (the backend's data count does not grow)", () => {
+    filterGradient([2, 5, 5, 3], [2, 2, 3, 4], "same", 7);
+    // The backend's own count: the stand-in allocates through the backend, beneath the engine.
+    const buffers = () => tf.backend().numDataIds();
+    const before = buffers();
+    for (let k = 0; k < 3; k++) filterGradient([2, 5, 5, 3], [2, 2, 3, 4], "same", 7);
+    expect(buffers()).toBe(before);
+  });
+
   it("refuses a stride it does not implement, naming it", () => {
     expect(() =>
       tf.tidy(() => {
