@@ -21,6 +21,13 @@ interface AccumulateKernels {
 
 let nodes: TapeNode[] = [];
 let gradDepth = 0;
+/** When set, receives each node's backward time (ms): for profiling, off by default. */
+let backwardProfiler: ((op: string, ms: number) => void) | null = null;
+
+/** @internal Installs (or removes, with null) a callback timing each node's backward. */
+export function setBackwardProfiler(fn: ((op: string, ms: number) => void) | null): void {
+  backwardProfiler = fn;
+}
 
 export function isGradEnabled(): boolean {
   return gradDepth === 0;
@@ -101,7 +108,9 @@ export function backward(output: Tensor, gradient?: Tensor): void {
       const node = nodes[i];
       const gOut = grads.get(node.output);
       if (!gOut) continue;
+      const started = backwardProfiler ? performance.now() : 0;
       const gIns = node.backward(gOut);
+      if (backwardProfiler) backwardProfiler(node.op, performance.now() - started);
       if (gIns.length !== node.inputs.length) {
         throw new Error(`${node.op}: backward returned ${gIns.length} gradients for ${node.inputs.length} inputs`);
       }
