@@ -65,7 +65,7 @@ function drawLoss() {
   const canvas = $("loss");
   const ctx = canvas.getContext("2d");
   const { width, height } = canvas;
-  const pad = { left: 52, right: 16, top: 16, bottom: 36 };
+  const pad = { left: 60, right: 16, top: 16, bottom: 36 };
   ctx.fillStyle = "#ffffff";
   ctx.fillRect(0, 0, width, height);
   const losses = status.losses;
@@ -90,6 +90,11 @@ function drawLoss() {
   ctx.textAlign = "center";
   for (let t = 0; t <= 4; t++) ctx.fillText(String(Math.round((steps * t) / 4)), x((steps * t) / 4), height - pad.bottom + 16);
   ctx.fillText("step", (pad.left + width - pad.right) / 2, height - 4);
+  ctx.save();
+  ctx.translate(14, (pad.top + height - pad.bottom) / 2);
+  ctx.rotate(-Math.PI / 2);
+  ctx.fillText("triplet loss", 0, 0);
+  ctx.restore();
 
   ctx.fillStyle = "rgba(31, 119, 180, 0.35)";
   losses.forEach((l, i) => ctx.fillRect(x(i + 1) - 1, y(l) - 1, 2, 2));
