@@ -63,7 +63,7 @@ function resolveBareSpecifiers(source) {
 
 function send(res, status, type, body) {
   res.writeHead(status, { ...HEADERS, "Content-Type": type, "Content-Length": Buffer.byteLength(body) });
-  res.end(body);
+  res.end(res.req.method === "HEAD" ? undefined : body);
 }
 
 function sendFile(req, res, file) {
@@ -86,7 +86,7 @@ function sendModule(req, res, file) {
   } catch {
     return send(res, 404, "text/plain; charset=utf-8", `not found: ${req.url}\n`);
   }
-  send(res, 200, TYPES[".js"], req.method === "HEAD" ? "" : resolveBareSpecifiers(source));
+  send(res, 200, TYPES[".js"], resolveBareSpecifiers(source));
 }
 
 function route(req, res) {
