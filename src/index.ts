@@ -73,9 +73,7 @@ export { tripletTutorialModel } from "./nn/models.js";
 export { retrievalMetrics } from "./eval/retrieval.js";
 export type { RetrievalMetric, RetrievalMetrics, RetrievalOptions } from "./eval/retrieval.js";
 
-// Viz
-export { umap2d } from "./viz/umap.js";
-export type { Umap2dOptions } from "./viz/umap.js";
+// Viz (UMAP is the separate entry `wasmgrad/umap`, src/umap.ts: it needs the CommonJS umap-js)
 export { writeProjectorFiles, formatFloat32 } from "./viz/projector.js";
 export type { ProjectorFiles, ProjectorOptions } from "./viz/projector.js";
 export { scatterSvg, scatterPng, writeEmbeddingPictures, TAB10 } from "./viz/scatter.js";

@@ -42,13 +42,28 @@ async function compile(source: KernelSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   const bytes = await readBytes(source as string | URL | ArrayBuffer | Uint8Array);
   if (typeof Response !== "undefined" && bytes instanceof Response) {
-    if (typeof WebAssembly.compileStreaming === "function" &&
-        bytes.headers.get("content-type")?.startsWith("application/wasm")) {
+    const type = bytes.headers.get("content-type") ?? "";
+    if (typeof WebAssembly.compileStreaming === "function" && type.startsWith("application/wasm")) {
       return WebAssembly.compileStreaming(bytes);
     }
-    return WebAssembly.compile(await bytes.arrayBuffer());
+    const fetched = new Uint8Array(await bytes.arrayBuffer());
+    checkMagic(fetched, `${bytes.url || String(source)} (content-type ${type || "none"})`);
+    return WebAssembly.compile(fetched);
   }
-  return WebAssembly.compile(bytes as BufferSource);
+  const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes as ArrayBuffer);
+  checkMagic(view, typeof source === "string" || source instanceof URL ? String(source) : "the bytes given to init({ wasm })");
+  return WebAssembly.compile(view as BufferSource);
+}
+
+/**
+ * A dev server's HTML fallback page in place of the kernels is the usual mistake in a browser
+ * (e.g. Vite's dependency pre-bundling moves the loader away from kernels.wasm): name it.
+ */
+function checkMagic(bytes: Uint8Array, what: string): void {
+  if (bytes.length >= 4 && bytes[0] === 0x00 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d) return;
+  const start = Array.from(bytes.subarray(0, 16), (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".")).join("");
+  throw new Error(`wasmgrad: the kernels at ${what} are not a WebAssembly module (they start with "${start}", expected "\\0asm"); ` +
+    `serve kernels.wasm next to the loader or pass init({ wasm }); under vite dev, add "wasmgrad" to optimizeDeps.exclude`);
 }
 
 /** Loads and instantiates the kernels. Safe to call more than once; later calls are no-ops. */

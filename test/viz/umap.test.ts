@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Generator, umap2d } from "../../src/index.js";
+import { Generator } from "../../src/index.js";
+import { umap2d } from "../../src/umap.js";
 
 /** Three Gaussian clusters of 60 points in 16-D, centres 10 apart, unit noise. */
 function clusters(seed: number) {
