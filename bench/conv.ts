@@ -69,7 +69,7 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
       const opts = { padding: "same" as const, activation: "relu" as const };
       const base = (name: string, impl: string) => ({ group, name: `${c.name} ${name}`, shape, impl });
 
-      for (const path of ["direct", "gemm"] as Conv2dPath[]) {
+      for (const path of ["direct", "implicit", "gemm"] as Conv2dPath[]) {
         conv2dStrategy.forward = conv2dStrategy.filter = path;
         const t = tidy(() => {
           const x = tensor(xv, c.x);

@@ -5,6 +5,7 @@ import { init } from "../src/index.js";
 import type { BenchOptions, BenchRow } from "./harness.js";
 import * as embed from "./embed.js";
 import * as gemm from "./gemm.js";
+import * as step from "./step.js";
 import * as triplet from "./triplet.js";
 import * as conv from "./conv.js";
 import * as tfjs from "./tfjs.js";
@@ -12,7 +13,7 @@ import * as tfjs from "./tfjs.js";
 type Bench = { group: string; run: (options: BenchOptions) => Promise<BenchRow[]> | BenchRow[] };
 
 // Each benchmark module: one line here.
-const benches: Bench[] = [gemm, conv, embed, triplet, tfjs];
+const benches: Bench[] = [step, gemm, conv, embed, triplet, tfjs];
 
 function parseArgs(argv: string[]) {
   const opts = { json: false, quick: false, only: null as string[] | null };

@@ -9,18 +9,18 @@
 // Rows beyond the last multiple of 4 go through a 1x8 tile reading A in place; columns beyond the
 // last multiple of 8 are computed on the zero padding and stored through a scalar epilogue.
 
-const NR = 8;
+export const NR = 8;
 /** Bytes of packed B kept per K block: a block should sit in L2 while every row tile reads it. */
 const PACK_BUDGET_BYTES = 256 * 1024;
 /** A 4x8 tile staged for the scalar epilogue of the last, partial panel. */
-const STAGE_FLOATS = 32;
+export const STAGE_FLOATS = 32;
 
-@inline function roundUp8(n: i32): i32 {
+@inline export function roundUp8(n: i32): i32 {
   return (n + 7) & ~7;
 }
 
 /** Rows of B packed per block for n columns: as many as PACK_BUDGET_BYTES allows, at least 64. */
-@inline function blockRows(n: i32, k: i32): i32 {
+@inline export function blockRows(n: i32, k: i32): i32 {
   let kc = (PACK_BUDGET_BYTES / (roundUp8(n) * 4)) & ~3;
   if (kc < 64) kc = 64;
   return kc < k ? kc : k;
@@ -35,7 +35,7 @@ export function gemm_scratch_floats(n: i32, k: i32): i32 {
  * Packs rows k0..k0+kc of op(B) into panels of NR columns: panel q holds, for each row p, the 8
  * values op(B)[k0 + p][8q .. 8q + 7], zero beyond column n. Panel q starts at dst + q*kc*32 bytes.
  */
-function pack_b(b: usize, dst: usize, n: i32, k: i32, k0: i32, kc: i32, transB: i32): void {
+export function pack_b(b: usize, dst: usize, n: i32, k: i32, k0: i32, kc: i32, transB: i32): void {
   const panels = (n + NR - 1) / NR;
   for (let q = 0; q < panels; q++) {
     const j0 = q * NR;
@@ -84,7 +84,7 @@ function pack_b(b: usize, dst: usize, n: i32, k: i32, k0: i32, kc: i32, transB: 
 }
 
 /** Reads 4 rows of 4 floats (row stride ld bytes) at s; writes their 4 columns at d, dstride bytes apart. */
-@inline function transpose4(s: usize, ld: usize, d: usize, dstride: usize): void {
+@inline export function transpose4(s: usize, ld: usize, d: usize, dstride: usize): void {
   const r0 = v128.load(s);
   const r1 = v128.load(s + ld);
   const r2 = v128.load(s + 2 * ld);
@@ -165,6 +165,52 @@ function pack_a4(a: usize, rs: usize, cs: usize, kc: i32, dst: usize): void {
 }
 
 /**
+ * Four rows of C (c0 and the next three rows, n columns) from a packed strip of A (kc x 4, see
+ * pack_a4) and packed B panels: the 4x8 micro-kernel over every panel. Only the first `rows`
+ * rows are written (a last, partial strip packed with zero rows). stage: see gemm_blocked.
+ */
+export function strip4(packedA: usize, packed: usize, c0: usize, n: i32, kc: i32, loadC: bool, bias: usize,
+                       relu: bool, stage: usize, rows: i32): void {
+  const zero = v128.load(stage); // stage starts zeroed: a zero vector not rematerialized in loops
+  const panels = (n + NR - 1) / NR;
+  const panelBytes = <usize>kc * (NR * 4);
+  const ldc = <usize>n << 2;
+  const aEnd = packedA + (<usize>kc << 4);
+  for (let q = 0; q < panels; q++) {
+    let pa = packedA;
+    let pb = packed + <usize>q * panelBytes;
+    let x00 = v128.xor(zero, zero), x01 = x00, x10 = x00, x11 = x00;
+    let x20 = x00, x21 = x00, x30 = x00, x31 = x00;
+    while (pa < aEnd) {
+      const b0 = v128.load(pb);
+      const b1 = v128.load(pb, 16);
+      const e0 = v128.load32_splat(pa);
+      x00 = f32x4.add(x00, f32x4.mul(e0, b0));
+      x01 = f32x4.add(x01, f32x4.mul(e0, b1));
+      const e1 = v128.load32_splat(pa, 4);
+      x10 = f32x4.add(x10, f32x4.mul(e1, b0));
+      x11 = f32x4.add(x11, f32x4.mul(e1, b1));
+      const e2 = v128.load32_splat(pa, 8);
+      x20 = f32x4.add(x20, f32x4.mul(e2, b0));
+      x21 = f32x4.add(x21, f32x4.mul(e2, b1));
+      const e3 = v128.load32_splat(pa, 12);
+      x30 = f32x4.add(x30, f32x4.mul(e3, b0));
+      x31 = f32x4.add(x31, f32x4.mul(e3, b1));
+      pa += 16;
+      pb += NR * 4;
+    }
+    const j = q * NR;
+    const nc = min(NR, n - j);
+    const cq = c0 + (<usize>j << 2);
+    const bq = bias ? bias + (<usize>j << 2) : 0;
+    finish_row(cq, x00, x01, nc, loadC, bq, relu, zero, stage + 64);
+    if (rows > 1) finish_row(cq + ldc, x10, x11, nc, loadC, bq, relu, zero, stage + 64);
+    if (rows > 2) finish_row(cq + 2 * ldc, x20, x21, nc, loadC, bq, relu, zero, stage + 64);
+    if (rows > 3) finish_row(cq + 3 * ldc, x30, x31, nc, loadC, bq, relu, zero, stage + 64);
+  }
+}
+
+/**
  * One K block: C[i0.., j..] (+)= A[.., k0..k0+kc] · packed, for every row and panel.
  * A(i, p) is at a + i*rs + p*cs (bytes). bias is 0 or the bias to add in this block.
  */
@@ -176,41 +222,8 @@ function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, packedA: usiz
   const ldc = <usize>n << 2;
   let i = 0;
   for (; i + 4 <= m; i += 4) {
-    const c0 = c + <usize>i * ldc;
     pack_a4(a + <usize>i * rs, rs, cs, kc, packedA);
-    const aEnd = packedA + (<usize>kc << 4);
-    for (let q = 0; q < panels; q++) {
-      let pa = packedA;
-      let pb = packed + <usize>q * panelBytes;
-      let x00 = v128.xor(zero, zero), x01 = x00, x10 = x00, x11 = x00;
-      let x20 = x00, x21 = x00, x30 = x00, x31 = x00;
-      while (pa < aEnd) {
-        const b0 = v128.load(pb);
-        const b1 = v128.load(pb, 16);
-        const e0 = v128.load32_splat(pa);
-        x00 = f32x4.add(x00, f32x4.mul(e0, b0));
-        x01 = f32x4.add(x01, f32x4.mul(e0, b1));
-        const e1 = v128.load32_splat(pa, 4);
-        x10 = f32x4.add(x10, f32x4.mul(e1, b0));
-        x11 = f32x4.add(x11, f32x4.mul(e1, b1));
-        const e2 = v128.load32_splat(pa, 8);
-        x20 = f32x4.add(x20, f32x4.mul(e2, b0));
-        x21 = f32x4.add(x21, f32x4.mul(e2, b1));
-        const e3 = v128.load32_splat(pa, 12);
-        x30 = f32x4.add(x30, f32x4.mul(e3, b0));
-        x31 = f32x4.add(x31, f32x4.mul(e3, b1));
-        pa += 16;
-        pb += NR * 4;
-      }
-      const j = q * NR;
-      const nc = min(NR, n - j);
-      const cq = c0 + (<usize>j << 2);
-      const bq = bias ? bias + (<usize>j << 2) : 0;
-      finish_row(cq, x00, x01, nc, loadC, bq, relu, zero, stage + 64);
-      finish_row(cq + ldc, x10, x11, nc, loadC, bq, relu, zero, stage + 64);
-      finish_row(cq + 2 * ldc, x20, x21, nc, loadC, bq, relu, zero, stage + 64);
-      finish_row(cq + 3 * ldc, x30, x31, nc, loadC, bq, relu, zero, stage + 64);
-    }
+    strip4(packedA, packed, c + <usize>i * ldc, n, kc, loadC, bias, relu, stage, 4);
   }
   for (; i < m; i++) {
     const a0 = a + <usize>i * rs;

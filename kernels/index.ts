@@ -17,3 +17,4 @@ export function heap_base(): usize {
   return __heap_base;
 }
 export * from "./optim";
+export * from "./conv_gemm";

@@ -1,9 +1,13 @@
 // conv2d: NHWC input [n, h, w, cin], kernel [kh, kw, cin, cout], bias [cout], TensorFlow's
-// 'same'/'valid' padding, optional fused relu. Two paths:
+// 'same'/'valid' padding, optional fused relu. Three paths:
 // - direct kernels, for few taps per output (kh*kw*cin small: conv1 is 2x2x1): the output is
 //   written once with bias and relu fused, and the kernel gradient is accumulated directly;
-// - im2col + GEMM for the rest: patches [n*oh*ow, kh*kw*cin] · kernel [kh*kw*cin, cout];
-//   backward dW = patchesᵀ·dZ, dPatches = dZ·Wᵀ scattered back by col2im.
+// - implicit GEMM (kernels/conv_gemm.ts) for the rest: the GEMM micro-kernel reads patches
+//   gathered straight from the image, so the patch matrix is never materialized; the input
+//   gradient (stride 1) is the same kind of GEMM over the output gradient, with no col2im;
+// - im2col + GEMM, explicitly: patches [n*oh*ow, kh*kw*cin] · kernel [kh*kw*cin, cout];
+//   backward dW = patchesᵀ·dZ, dPatches = dZ·Wᵀ scattered back by col2im. Kept as a reference
+//   path for tests and benchmarks, and for the input gradient of strided convolutions.
 // With relu, the backward masks the output gradient by y > 0 (dZ), as relu's backward does.
 
 import { gemm } from "../../wasm/gemm.js";
@@ -33,15 +37,19 @@ interface ConvKernels {
   conv2d_backward_bias(y: number, gy: number, dz: number, db: number, rows: number, cout: number, relu: number): void;
   conv2d_direct_forward(x: number, wt: number, b: number, y: number, scratch: number, ...geometryAndRelu: [...Geometry, number]): void;
   conv2d_direct_backward_filter(x: number, dz: number, dw: number, scratch: number, ...geometry: Geometry): void;
+  conv_gemm_scratch_floats(n: number, k: number, perTap: number, ch: number): number;
+  conv2d_implicit_forward(x: number, wt: number, bias: number, y: number, scratch: number, ...geometryAndRelu: [...Geometry, number]): void;
+  conv2d_implicit_filter(x: number, dz: number, dw: number, scratch: number, ...geometry: Geometry): void;
+  conv2d_implicit_input(dz: number, wt: number, dx: number, scratch: number, n: number, h: number, w: number, cin: number,
+    oh: number, ow: number, cout: number, kh: number, kw: number, pt: number, pl: number): void;
 }
 
-export type Conv2dPath = "auto" | "direct" | "gemm";
+export type Conv2dPath = "auto" | "direct" | "implicit" | "gemm";
 
 /**
  * @internal Forces a path, for tests and benchmarks. "auto" picks per shape: direct up to this
- * many taps per output (kh*kw*cin), GEMM above. conv1 (4 taps) measured faster direct. conv2
- * (256 taps) is meant for the register-blocked GEMM (~40 GFLOP/s); with the simple GEMM the
- * direct path is faster there too: re-check with `bench/conv.ts` when the GEMM changes.
+ * many taps per output (kh*kw*cin), the implicit GEMM above. conv1 (4 taps) measured faster
+ * direct; conv2 (256 taps) with the implicit GEMM (`bench/conv.ts` has rows for every path).
  */
 export const conv2dStrategy: { forward: Conv2dPath; filter: Conv2dPath } = { forward: "auto", filter: "auto" };
 const DIRECT_FORWARD_MAX_TAPS = 16;
@@ -85,12 +93,17 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
     return patches;
   };
 
+  const scratch = (...dims: [number, number, number, number]) => Tensor.empty([k.conv_gemm_scratch_floats(...dims)]);
   const y = Tensor.empty([n, oh, ow, cout]);
   let patches: Tensor | null = null;
   if (direct(conv2dStrategy.forward, taps, DIRECT_FORWARD_MAX_TAPS)) {
     const rowPatches = Tensor.empty([ow * taps]);
     k.conv2d_direct_forward(x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, rowPatches.ptr, ...g, relu);
     rowPatches.dispose();
+  } else if (conv2dStrategy.forward !== "gemm") {
+    const work = scratch(cout, taps, cin, cin);
+    k.conv2d_implicit_forward(x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, work.ptr, ...g, relu);
+    work.dispose();
   } else {
     patches = im2col();
     gemm({ a: patches, b: kernel, c: y, m: rows, n: cout, k: taps });
@@ -122,6 +135,10 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
           dw.view().set(out.view().subarray(0, dw.size));
           out.dispose();
         }
+      } else if (conv2dStrategy.filter !== "gemm") {
+        const work = scratch(cout, rows, 0, 0);
+        k.conv2d_implicit_filter(x.ptr, dz.ptr, dw.ptr, work.ptr, ...g);
+        work.dispose();
       } else {
         const p = patches ?? im2col();
         gemm({ a: p, b: dz, c: dw, m: taps, n: cout, k: rows, transA: true });
@@ -134,6 +151,10 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
       dx = Tensor.empty(x.shape);
       if (identityPatches) {
         gemm({ a: dz, b: kernel, c: dx, m: rows, n: taps, k: cout, transB: true });
+      } else if (sh === 1 && sw === 1 && conv2dStrategy.forward !== "gemm") {
+        const work = scratch(cin, kh * kw * cout, cout, cout);
+        k.conv2d_implicit_input(dz.ptr, kernel.ptr, dx.ptr, work.ptr, n, h, w, cin, oh, ow, cout, kh, kw, g[11], g[12]);
+        work.dispose();
       } else {
         const dPatches = Tensor.empty([rows, taps]);
         gemm({ a: dz, b: kernel, c: dPatches, m: rows, n: taps, k: cout, transB: true });

@@ -70,7 +70,7 @@ function checkCase(c: Case, forward: Conv2dPath, filter: Conv2dPath): void {
 
 describe("conv2d", () => {
   const shapes = cases({ n: 3, hw: 9, cin: 6, cout: 21 });
-  for (const [forward, filter] of [["auto", "auto"], ["direct", "direct"], ["gemm", "gemm"]] as const) {
+  for (const [forward, filter] of [["auto", "auto"], ["direct", "direct"], ["implicit", "implicit"], ["gemm", "gemm"]] as const) {
     it(`matches the reference, forward and backward (${forward} forward, ${filter} kernel gradient)`, () => {
       fc.assert(fc.property(shapes, (c) => checkCase(c, forward, filter)), { numRuns: 30 });
     });
@@ -106,7 +106,7 @@ describe("conv2d", () => {
     tidy(() => {
       const x = tensor([1, 2, 3, 4], [1, 2, 2, 1], { requiresGrad: true });
       const k = tensor([1, 10, 100, 1000], [2, 2, 1, 1], { requiresGrad: true });
-      for (const path of ["direct", "gemm"] as const) {
+      for (const path of ["direct", "implicit", "gemm"] as const) {
         conv2dStrategy.forward = conv2dStrategy.filter = path;
         x.grad = k.grad = null;
         const y = conv2d(x, k, null, { padding: "same" });

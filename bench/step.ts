@@ -1,0 +1,66 @@
+// The whole training step of the tutorial's model at batch 32 (forward, loss, backward, Adam) and
+// inference on the 10,000 test images, on real MNIST: the figures the mission is judged by.
+
+import {
+  Adam, Conv2D, Dense, loadMnist, manualSeed, memoryStats, mnistDataset, Sequential, tidy, toBatch, TripletSemiHardLoss,
+  tripletTutorialModel,
+} from "../src/index.js";
+import { measure, row, type BenchOptions, type BenchRow } from "./harness.js";
+
+export const group = "step";
+
+/** FLOPs of one training step: forward, then the kernel and input gradients (none for layer 1's input). */
+export function stepFlops(model: Sequential, batch: number): { forward: number; backward: number } {
+  let shape = model.inputShape!;
+  let forward = 0;
+  let backward = 0;
+  model.layers.forEach((layer, i) => {
+    const out = layer.outputShape(shape);
+    let f = 0;
+    if (layer instanceof Conv2D) f = 2 * batch * out[0] * out[1] * out[2] * layer.kernelSize[0] * layer.kernelSize[1] * shape[2];
+    if (layer instanceof Dense) f = 2 * batch * shape[0] * layer.units;
+    forward += f;
+    backward += i === 0 ? f : 2 * f;
+    shape = out;
+  });
+  return { forward, backward };
+}
+
+export async function run({ quick }: BenchOptions): Promise<BenchRow[]> {
+  const { train, test } = await loadMnist({ limitTrain: 4096 });
+  manualSeed(1);
+  const model = tripletTutorialModel();
+  model.compile({ optimizer: new Adam(), loss: new TripletSemiHardLoss() });
+  const batches = [...mnistDataset(train, { batchSize: 32, bufferSize: 1024, seed: 1 })];
+  let i = 0;
+  const step = () => {
+    const b = batches[i++ % batches.length];
+    const loss = model.trainOnBatch(b.images, b.labels);
+    if (!Number.isFinite(loss)) throw new Error(`bench step: the loss became ${loss}`);
+  };
+  const t = measure(step, { warmup: 5, minRuns: quick ? 30 : 100, minMs: quick ? 1500 : 6000 });
+  const { forward, backward } = stepFlops(model, 32);
+  const rows: BenchRow[] = [];
+  const stepRow = row({ group, name: "train step (fwd+loss+bwd+Adam)", shape: "batch 32", impl: "simd, 1 thread" }, t, {
+    flops: forward + backward,
+    extra: { "samples/s": 32000 / t.medianMs, "MFLOP": (forward + backward) / 1e6 },
+  });
+  rows.push(stepRow);
+
+  // Inference: the 10,000 test images in batches of 128, as train:mnist embeds them.
+  const count = quick ? 2048 : test.count;
+  const embed = () =>
+    tidy(() => {
+      for (let s = 0; s < count; s += 128) {
+        const idx = Array.from({ length: Math.min(128, count - s) }, (_, j) => s + j);
+        model.predict(toBatch(test, idx).images, { batchSize: 128 });
+      }
+    });
+  const ti = measure(embed, { warmup: 1, minRuns: quick ? 2 : 3, minMs: 0 });
+  rows.push(row({ group, name: "inference", shape: `${count} test images, batches of 128`, impl: "simd, 1 thread" }, ti, {
+    flops: (forward / 32) * count,
+    extra: { "images/s": (count * 1000) / ti.medianMs, "wasm MB": memoryStats().wasmMemoryBytes / 2 ** 20 },
+  }));
+  model.dispose();
+  return rows;
+}

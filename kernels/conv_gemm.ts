@@ -1,0 +1,260 @@
+// Convolutions as implicit GEMMs: the GEMM's 4-row strips of A are gathered straight from the
+// NHWC image into the small packed buffer the micro-kernel reads, so the patch matrix
+// ([pixels, kh*kw*cin], 6.4 MB for conv2 at batch 32) is never written or read back, and the
+// input gradient needs no col2im scatter. Same blocking and 4x8 micro-kernel as gemm.ts.
+//
+// forward   y[p, co]        = Σ_{t, c} x[p shifted by t, c] · W[t, c, co]        (any stride)
+// filter   dW[t, c, co]     = Σ_p x[p shifted by t, c] · dz[p, co]
+// input    dx[q, c]         = Σ_{t, co} dz[q shifted back by t, co] · W[t, c, co]  (stride 1)
+
+import { blockRows, NR, pack_b, roundUp8, strip4, STAGE_FLOATS } from "./gemm";
+
+/**
+ * Floats of scratch an implicit kernel needs: B operand (k x n), K blocks of whole taps of perTap
+ * values (perTap 0: any block size, the filter kernel), ch channels gathered per pixel.
+ */
+export function conv_gemm_scratch_floats(n: i32, k: i32, perTap: i32, ch: i32): i32 {
+  const kc = perTap > 0 ? tapsPerBlock(n, k, perTap) * perTap : blockRows(n, k);
+  return (roundUp8(n) + 4) * kc + STAGE_FLOATS + 16 + max(ch, 4);
+}
+
+/**
+ * Gathers, for 4 grid points (image img[r], row gy[r], column gx[r]) and taps t0..t1 of a kw-wide
+ * kernel, the ch channels of the source image at (gy·strideY + sign·ky + offY, gx·strideX +
+ * sign·kx + offX), zero outside it, into dst: for each (tap, channel) in order, the 4 points' values.
+ */
+function gather4(src: usize, sh: i32, sw: i32, ch: i32, imgs: usize, t0: i32, t1: i32, kw: i32,
+                 strideY: i32, strideX: i32, sign: i32, offY: i32, offX: i32, dst: usize, zeroes: usize): void {
+  const row = <usize>ch << 2;
+  for (let t = t0; t < t1; t++) {
+    const ky = t / kw;
+    const kx = t - ky * kw;
+    // The 4 source pixels for this tap (the zero buffer when outside the image).
+    let p0 = zeroes, p1 = zeroes, p2 = zeroes, p3 = zeroes;
+    for (let r = 0; r < 4; r++) {
+      const info = imgs + (<usize>r * 12);
+      const img = load<i32>(info);
+      if (img < 0) continue;
+      const iy = load<i32>(info, 4) * strideY + sign * ky + offY;
+      const ix = load<i32>(info, 8) * strideX + sign * kx + offX;
+      if (iy < 0 || iy >= sh || ix < 0 || ix >= sw) continue;
+      const p = src + ((<usize>img * sh + iy) * sw + ix) * row;
+      if (r == 0) p0 = p;
+      else if (r == 1) p1 = p;
+      else if (r == 2) p2 = p;
+      else p3 = p;
+    }
+    // The zero buffer holds at least 4 floats: channel groups past it reread its start.
+    const z0 = p0 == zeroes, z1 = p1 == zeroes, z2 = p2 == zeroes, z3 = p3 == zeroes;
+    let c = 0;
+    for (; c + 4 <= ch; c += 4) {
+      const o = <usize>c << 2;
+      const r0 = v128.load(z0 ? zeroes : p0 + o);
+      const r1 = v128.load(z1 ? zeroes : p1 + o);
+      const r2 = v128.load(z2 ? zeroes : p2 + o);
+      const r3 = v128.load(z3 ? zeroes : p3 + o);
+      const a0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+      const a1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const a2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const a3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      v128.store(dst, v128.shuffle<f32>(a0, a1, 0, 1, 4, 5));
+      v128.store(dst, v128.shuffle<f32>(a0, a1, 2, 3, 6, 7), 16);
+      v128.store(dst, v128.shuffle<f32>(a2, a3, 0, 1, 4, 5), 32);
+      v128.store(dst, v128.shuffle<f32>(a2, a3, 2, 3, 6, 7), 48);
+      dst += 64;
+    }
+    for (; c < ch; c++) {
+      const o = <usize>c << 2;
+      store<f32>(dst, z0 ? 0 : load<f32>(p0 + o));
+      store<f32>(dst, z1 ? 0 : load<f32>(p1 + o), 4);
+      store<f32>(dst, z2 ? 0 : load<f32>(p2 + o), 8);
+      store<f32>(dst, z3 ? 0 : load<f32>(p3 + o), 12);
+      dst += 16;
+    }
+  }
+}
+
+/** Writes the (image, row, column) of grid points i..i+3 of an n x gh x gw grid (image −1 past the end). */
+@inline function points4(info: usize, i: i32, total: i32, gh: i32, gw: i32): void {
+  for (let r = 0; r < 4; r++) {
+    const p = i + r;
+    const o = info + (<usize>r * 12);
+    if (p >= total) {
+      store<i32>(o, -1);
+      continue;
+    }
+    const img = p / (gh * gw);
+    const rest = p - img * gh * gw;
+    const gy = rest / gw;
+    store<i32>(o, img);
+    store<i32>(o, gy, 4);
+    store<i32>(o, rest - gy * gw, 8);
+  }
+}
+
+/** Taps per K block: whole taps, as many as the packing budget allows, at least one. */
+@inline function tapsPerBlock(n: i32, k: i32, perTap: i32): i32 {
+  const t = blockRows(n, k) / perTap;
+  return t < 1 ? 1 : t;
+}
+
+/**
+ * y = conv(x, wt) (+ bias) (relu), NHWC, wt [kh, kw, cin, cout], any stride and padding.
+ * scratch: conv_gemm_scratch_floats(cout, kh*kw*cin, cin, cin) floats.
+ */
+export function conv2d_implicit_forward(x: usize, wt: usize, bias: usize, y: usize, scratch: usize,
+                                        n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
+                                        kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32): void {
+  const taps = kh * kw;
+  const k = taps * cin;
+  const m = n * oh * ow;
+  const tpb = tapsPerBlock(cout, k, cin);
+  const kcMax = tpb * cin;
+  const packed = scratch;
+  const packedA = packed + (<usize>roundUp8(cout) * kcMax << 2);
+  const stage = packedA + (<usize>kcMax << 4);
+  const info = stage + (STAGE_FLOATS << 2);
+  const zeroes = info + 64;
+  v128.store(stage, v128.xor(v128.load(stage), v128.load(stage)));
+  zero_fill(zeroes, max(cin, 4));
+  const ldc = <usize>cout << 2;
+  for (let t0 = 0; t0 < taps; t0 += tpb) {
+    const t1 = min(taps, t0 + tpb);
+    const k0 = t0 * cin;
+    const kb = (t1 - t0) * cin;
+    pack_b(wt, packed, cout, k, k0, kb, 0);
+    const first = t0 == 0;
+    const last = t1 == taps;
+    for (let i = 0; i < m; i += 4) {
+      points4(info, i, m, oh, ow);
+      gather4(x, h, w, cin, info, t0, t1, kw, sh, sw, 1, -pt, -pl, packedA, zeroes);
+      strip4(packedA, packed, y + <usize>i * ldc, cout, kb, !first, first ? bias : 0, last && relu != 0, stage, min(4, m - i));
+    }
+  }
+}
+
+/**
+ * dx = the input gradient of a stride-1 conv: dx[q, c] = Σ_{t, co} dz[q − t + pad, co] · wt[t, c, co].
+ * dz is [n, oh, ow, cout]; dx [n, h, w, cin]. scratch: conv_gemm_scratch_floats(cin, kh*kw*cout, cout, cout).
+ */
+export function conv2d_implicit_input(dz: usize, wt: usize, dx: usize, scratch: usize,
+                                      n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
+                                      kh: i32, kw: i32, pt: i32, pl: i32): void {
+  const taps = kh * kw;
+  const k = taps * cout;
+  const m = n * h * w;
+  const tpb = tapsPerBlock(cin, k, cout);
+  const kcMax = tpb * cout;
+  const packed = scratch;
+  const packedA = packed + (<usize>roundUp8(cin) * kcMax << 2);
+  const stage = packedA + (<usize>kcMax << 4);
+  const info = stage + (STAGE_FLOATS << 2);
+  const zeroes = info + 64;
+  v128.store(stage, v128.xor(v128.load(stage), v128.load(stage)));
+  zero_fill(zeroes, max(cout, 4));
+  const ldc = <usize>cin << 2;
+  for (let t0 = 0; t0 < taps; t0 += tpb) {
+    const t1 = min(taps, t0 + tpb);
+    const kb = (t1 - t0) * cout;
+    pack_b_taps_transposed(wt, packed, cin, cout, t0, t1);
+    const first = t0 == 0;
+    for (let i = 0; i < m; i += 4) {
+      points4(info, i, m, h, w);
+      gather4(dz, oh, ow, cout, info, t0, t1, kw, 1, 1, -1, pt, pl, packedA, zeroes);
+      strip4(packedA, packed, dx + <usize>i * ldc, cin, kb, !first, 0, false, stage, min(4, m - i));
+    }
+  }
+}
+
+/** Packs B(t·cout + co, c) = wt[t, c, co] for taps t0..t1 into NR-wide panels of c (zero-padded). */
+function pack_b_taps_transposed(wt: usize, dst: usize, cin: i32, cout: i32, t0: i32, t1: i32): void {
+  const kb = (t1 - t0) * cout;
+  const panels = (cin + NR - 1) / NR;
+  for (let q = 0; q < panels; q++) {
+    let d = dst + <usize>q * kb * (NR * 4);
+    for (let t = t0; t < t1; t++) {
+      for (let co = 0; co < cout; co++) {
+        for (let j = 0; j < NR; j++) {
+          const c = q * NR + j;
+          store<f32>(d + (<usize>j << 2), c < cin ? load<f32>(wt + ((<usize>(t * cin + c) * cout + co) << 2)) : 0);
+        }
+        d += NR * 4;
+      }
+    }
+  }
+}
+
+/**
+ * dw[t, c, co] (+)= Σ_p x[p shifted by t, c] · dz[p, co] over output pixels p (any stride).
+ * M = kh*kw*cin rows of dW, K = pixels. scratch: conv_gemm_scratch_floats(cout, pixels, 0, 0).
+ */
+export function conv2d_implicit_filter(x: usize, dz: usize, dw: usize, scratch: usize,
+                                       n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
+                                       kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
+  const m = kh * kw * cin;
+  const pixels = n * oh * ow;
+  const kcMax = blockRows(cout, pixels);
+  const packed = scratch;
+  const packedA = packed + (<usize>roundUp8(cout) * kcMax << 2);
+  const stage = packedA + (<usize>kcMax << 4);
+  v128.store(stage, v128.xor(v128.load(stage), v128.load(stage)));
+  const ldc = <usize>cout << 2;
+  const row = <usize>cin << 2;
+  for (let k0 = 0; k0 < pixels; k0 += kcMax) {
+    const kb = min(kcMax, pixels - k0);
+    pack_b(dz, packed, cout, pixels, k0, kb, 0);
+    for (let i = 0; i < m; i += 4) {
+      // Rows i..i+3 of dW: (tap, channel) pairs; the strip reads, for each pixel, those 4 values.
+      const rows = min(4, m - i);
+      const t = i / cin;
+      const c = i - t * cin;
+      const sameTap = rows == 4 && c + 4 <= cin;
+      const tky = t / kw;
+      const tkx = t - tky * kw;
+      const cOff = <usize>c << 2;
+      let img = k0 / (oh * ow);
+      let rest = k0 - img * oh * ow;
+      let oy = rest / ow;
+      let ox = rest - oy * ow;
+      let d = packedA;
+      for (let p = 0; p < kb; p++) {
+        if (sameTap) {
+          const iy = oy * sh + tky - pt;
+          const ix = ox * sw + tkx - pl;
+          if (iy >= 0 && iy < h && ix >= 0 && ix < w) {
+            v128.store(d, v128.load(x + ((<usize>img * h + iy) * w + ix) * row + cOff));
+          } else {
+            v128.store(d, v128.xor(v128.load(stage), v128.load(stage)));
+          }
+        } else {
+          for (let r = 0; r < 4; r++) {
+            let v: f32 = 0;
+            if (r < rows) {
+              const tr = (i + r) / cin;
+              const cr = i + r - tr * cin;
+              const ky = tr / kw;
+              const kx = tr - ky * kw;
+              const iy = oy * sh + ky - pt;
+              const ix = ox * sw + kx - pl;
+              if (iy >= 0 && iy < h && ix >= 0 && ix < w) v = load<f32>(x + ((<usize>img * h + iy) * w + ix) * row + (<usize>cr << 2));
+            }
+            store<f32>(d + (<usize>r << 2), v);
+          }
+        }
+        d += 16;
+        if (++ox == ow) {
+          ox = 0;
+          if (++oy == oh) {
+            oy = 0;
+            img++;
+          }
+        }
+      }
+      strip4(packedA, packed, dw + <usize>i * ldc, cout, kb, k0 > 0, 0, false, stage, rows);
+    }
+  }
+}
+
+@inline function zero_fill(p: usize, floats: i32): void {
+  memory.fill(p, 0, <usize>floats << 2);
+}
