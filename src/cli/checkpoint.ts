@@ -185,7 +185,9 @@ export function restoreCheckpoint(contents: CheckpointContents, model: Sequentia
   let at = 0;
   named.forEach((p, i) => {
     const saved = manifest.parameters[i];
-    if (saved.name !== p.name || saved.shape.join() !== p.tensor.shape.join()) {
+    // Layer names carry a per-process counter (conv2d_2): compare the weight's own name and shape.
+    const own = (name: string) => name.slice(name.lastIndexOf("/") + 1);
+    if (own(saved.name) !== own(p.name) || saved.shape.join() !== p.tensor.shape.join()) {
       throw new Error(`${where}: parameter ${i} is ${saved.name} [${saved.shape}], the model's is ${p.name} [${p.tensor.shape}]`);
     }
     p.tensor.set(weights.subarray(at, at + p.tensor.size));
