@@ -39,6 +39,18 @@ export function parseFlags<S extends Record<string, FlagSpec>>(argv: readonly st
   return values as FlagValues<S>;
 }
 
+/** The names of the flags that `argv` sets explicitly (as opposed to defaults). */
+export function givenFlags(argv: readonly string[], spec: Record<string, FlagSpec>): Set<string> {
+  const given = new Set<string>();
+  for (const arg of argv) {
+    if (!arg.startsWith("--")) continue;
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    if (name in spec) given.add(name);
+  }
+  return given;
+}
+
 function convert(name: string, s: FlagSpec, raw: string): unknown {
   if (s.type === "string") {
     if (s.choices && !s.choices.includes(raw)) throw new UsageError(`--${name} must be one of ${s.choices.join(", ")}, got ${JSON.stringify(raw)}`);

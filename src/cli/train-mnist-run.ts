@@ -12,8 +12,9 @@ import { retrievalMetrics, type RetrievalMetrics } from "../eval/retrieval.js";
 import { TripletSemiHardLoss } from "../nn/losses/triplet.js";
 import { Adam } from "../nn/optimizers/adam.js";
 import { tripletTutorialModel } from "../nn/models.js";
-import { Sequential, type Batch, type EpochLogs } from "../nn/sequential.js";
-import { manualSeed } from "../random.js";
+import { Sequential, type Batch, type Callbacks, type EpochLogs } from "../nn/sequential.js";
+import { globalGenerator, manualSeed } from "../random.js";
+import { checkpointFolder, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointHistory } from "./checkpoint.js";
 import { init } from "../wasm/loader.js";
 import { memoryStats } from "../wasm/stats.js";
 import { umap2d } from "../viz/umap.js";
@@ -37,6 +38,14 @@ export interface TrainMnistOptions {
   out: string;
   umap: boolean;
   args?: Record<string, unknown>;
+  /** Continue from the checkpoint in `out` (its settings must equal these; `epochs` is the total). */
+  resume?: boolean;
+  /** Write a checkpoint to <out>/checkpoint at the end of every epoch (default true). */
+  checkpoint?: boolean;
+  /** Aborting stops training after the current step, without writing a checkpoint. */
+  signal?: AbortSignal;
+  /** More callbacks for `fit` (e.g. tests). */
+  callbacks?: Callbacks;
   log?: (line: string) => void;
   onEpochBegin?: (epoch: number, epochs: number, steps: number | undefined) => void;
   onBatchEnd?: (step: number, meanLoss: number) => void;
@@ -51,11 +60,51 @@ export interface TrainMnistReport {
   secondsPerEpoch: number[];
   samplesPerSecond: number;
   stepsPerEpoch: number[];
+  /** Per epoch, the triplet diagnostics' means (see TripletSemiHardLoss.diagnostics). */
+  diagnosticsPerEpoch: (Record<string, number> | null)[];
+  /** Epochs done before this process started (a resumed run), else 0. */
+  resumedFromEpoch: number;
+  checkpoint: string | null;
   test: RetrievalMetrics & { embedSeconds: number; metricsSeconds: number };
   umapSeconds: number | null;
   totalSeconds: number;
   memory: { peakRssBytes: number; wasmMemoryBytes: number; peakTensorBytes: number };
   threads: number;
+}
+
+/** Training stopped by `signal`; the last checkpoint (if any) is whole. */
+export class TrainingInterrupted extends Error {
+  constructor(readonly out: string, readonly epochsDone: number, readonly checkpoint: string | null) {
+    super(`interrupted during epoch ${epochsDone + 1}; ${checkpointNote(out, epochsDone, checkpoint)}`);
+    this.name = "TrainingInterrupted";
+  }
+}
+
+/** Training failed (e.g. a non-finite loss); `cause` is the error, the message says where the checkpoint is. */
+export class TrainingFailed extends Error {
+  constructor(cause: Error, readonly out: string, readonly epochsDone: number, readonly checkpoint: string | null) {
+    super(`${cause.message}\n${checkpointNote(out, epochsDone, checkpoint)}`, { cause });
+    this.name = "TrainingFailed";
+  }
+}
+
+function checkpointNote(out: string, epochsDone: number, checkpoint: string | null): string {
+  if (!checkpoint) return "No checkpoint was written yet (one is written at the end of every epoch).";
+  return `The last checkpoint (after epoch ${epochsDone}) is in ${checkpointFolder(out)}; continue with: npm run train:mnist -- --resume ${out}`;
+}
+
+/** The options a resumed run must share with the run it continues. */
+export function trainingSettings(o: TrainMnistOptions): Record<string, unknown> {
+  return {
+    batchSize: o.batchSize, learningRate: o.learningRate, margin: o.margin, distance: o.distance, seed: o.seed,
+    limitTrain: o.limitTrain ?? null, sampler: o.sampler, shuffleBuffer: o.shuffleBuffer, pkK: o.pkK, dataDir: o.dataDir ?? null,
+  };
+}
+
+function formatDiagnostics(d: Record<string, number> | undefined): string {
+  if (!d) return "";
+  const pct = (v: number) => `${(100 * v).toFixed(0)}%`;
+  return `active triplets ${pct(d.activeFraction)} - d(a,p) ${d.meanPositiveDistance.toFixed(3)} - d(a,n) ${d.meanNegativeDistance.toFixed(3)} - zero distances ${pct(d.zeroDistanceFraction)}`;
 }
 
 export interface TrainMnistResult {
@@ -131,18 +180,78 @@ export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnist
 
   const model = tripletTutorialModel([train.height, train.width, train.channels]);
   model.summary(log);
-  model.compile({ optimizer: new Adam({ learningRate: options.learningRate }), loss: new TripletSemiHardLoss({ margin: options.margin, distanceMetric: options.distance }) });
+  const optimizer = new Adam({ learningRate: options.learningRate });
+  model.compile({ optimizer, loss: new TripletSemiHardLoss({ margin: options.margin, distanceMetric: options.distance }) });
 
   const batches = trainingBatches(train, options);
   const stepsPerEpoch = batches.size;
-  const history = model.fit(batches, {
-    epochs: options.epochs,
-    callbacks: {
-      onEpochBegin: (epoch) => options.onEpochBegin?.(epoch, options.epochs, stepsPerEpoch),
-      onBatchEnd: (logs) => options.onBatchEnd?.(logs.step, logs.meanLoss),
-      onEpochEnd: (logs) => options.onEpochEnd?.(logs, `${logs.samplesPerSecond.toFixed(0)} samples/s`),
+  const settings = trainingSettings(options);
+  const writeCheckpoints = options.checkpoint ?? true;
+  let past: CheckpointHistory = { lossPerEpoch: [], secondsPerEpoch: [], stepsPerEpoch: [], samplesPerEpoch: [], diagnosticsPerEpoch: [] };
+  let initialEpoch = 0;
+  let checkpoint: string | null = null;
+  if (options.resume) {
+    const contents = await readCheckpoint(options.out);
+    const saved = contents.manifest;
+    for (const [key, value] of Object.entries(settings)) {
+      if (JSON.stringify(saved.settings[key] ?? null) !== JSON.stringify(value)) {
+        throw new Error(`resume: the checkpoint in ${options.out} was trained with ${key} ${JSON.stringify(saved.settings[key])}, this run asks for ${JSON.stringify(value)}`);
+      }
+    }
+    if (options.epochs <= saved.epoch) {
+      throw new Error(`resume: the checkpoint in ${options.out} has already trained ${saved.epoch} epochs; ask for more than ${saved.epoch} (epochs is the total)`);
+    }
+    restoreCheckpoint(contents, model, optimizer);
+    globalGenerator.setState(saved.globalGenerator);
+    batches.restore(saved.dataset);
+    past = saved.history;
+    initialEpoch = saved.epoch;
+    checkpoint = join(checkpointFolder(options.out), "checkpoint.json");
+    log(`Resuming from ${checkpointFolder(options.out)} after epoch ${saved.epoch} of ${options.epochs}`);
+  }
+
+  const history: CheckpointHistory = structuredClone(past);
+  let epochsDone = initialEpoch;
+  const interruptIfAsked = () => {
+    if (options.signal?.aborted) throw new TrainingInterrupted(options.out, epochsDone, checkpoint);
+  };
+  const own: Callbacks = {
+    onEpochBegin: (epoch) => {
+      interruptIfAsked();
+      options.onEpochBegin?.(epoch, options.epochs, stepsPerEpoch);
     },
-  });
+    onBatchEnd: (logs) => {
+      options.onBatchEnd?.(logs.step, logs.meanLoss);
+      interruptIfAsked();
+    },
+    onEpochEnd: async (logs) => {
+      const diagnostics = formatDiagnostics(logs.diagnostics);
+      options.onEpochEnd?.(logs, [`${logs.samplesPerSecond.toFixed(0)} samples/s`, diagnostics].filter(Boolean).join(" - "));
+      for (const w of logs.warnings ?? []) log(`warning: epoch ${logs.epoch + 1}: ${w}`);
+      history.lossPerEpoch.push(logs.loss);
+      history.secondsPerEpoch.push(logs.seconds);
+      history.stepsPerEpoch.push(logs.steps);
+      history.samplesPerEpoch.push(logs.samples);
+      history.diagnosticsPerEpoch.push(logs.diagnostics ?? null);
+      if (writeCheckpoints) {
+        checkpoint = await writeCheckpoint(options.out, {
+          model, optimizer, epoch: logs.epoch + 1, settings, args: options.args ?? {},
+          globalGenerator: globalGenerator.getState(), dataset: batches.state(), history,
+        });
+      }
+      epochsDone = logs.epoch + 1;
+    },
+  };
+  try {
+    await model.fitAsync(batches, {
+      epochs: options.epochs - initialEpoch,
+      initialEpoch,
+      callbacks: options.callbacks ? [own, options.callbacks] : [own],
+    });
+  } catch (error) {
+    if (error instanceof TrainingInterrupted) throw error;
+    throw new TrainingFailed(error as Error, options.out, epochsDone, checkpoint);
+  }
 
   const tEmbed = performance.now();
   const embeddings = embed(model, test);
@@ -171,8 +280,11 @@ export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnist
     versions: versions(),
     lossPerEpoch: history.lossPerEpoch,
     secondsPerEpoch: history.secondsPerEpoch,
-    samplesPerSecond: history.epochs.reduce((s, e) => s + e.samples, 0) / history.secondsPerEpoch.reduce((a, b) => a + b, 0),
-    stepsPerEpoch: history.epochs.map((e) => e.steps),
+    samplesPerSecond: history.samplesPerEpoch.reduce((a, b) => a + b, 0) / history.secondsPerEpoch.reduce((a, b) => a + b, 0),
+    stepsPerEpoch: history.stepsPerEpoch,
+    diagnosticsPerEpoch: history.diagnosticsPerEpoch,
+    resumedFromEpoch: initialEpoch,
+    checkpoint,
     test: { ...metrics, embedSeconds, metricsSeconds },
     umapSeconds,
     totalSeconds: (performance.now() - t0) / 1000,

@@ -10,9 +10,21 @@ import type { Optimizer } from "./optimizers/optimizer.js";
 /** Labels for a batch: integers, one per example. */
 export type Labels = Int32Array | readonly number[] | ArrayLike<number>;
 
-/** A loss: a class with `call(labels, predictions)` (e.g. TripletSemiHardLoss) or a plain function. */
-export type LossLike = { call(labels: Labels, predictions: Tensor): Tensor; getConfig?(): unknown; readonly className?: string }
-  | ((labels: Labels, predictions: Tensor) => Tensor);
+/** Named figures about one batch (e.g. a triplet loss's share of active triplets); all finite. */
+export type LossDiagnostics = Record<string, number>;
+
+/**
+ * A loss: a class with `call(labels, predictions)` (e.g. TripletSemiHardLoss) or a plain function.
+ * A class may also offer `diagnostics` (figures about a batch, computed without the tape; null when
+ * the batch has none) and `diagnosticsWarning` (a warning about an epoch's mean figures, or null).
+ */
+export type LossLike = {
+  call(labels: Labels, predictions: Tensor): Tensor;
+  getConfig?(): unknown;
+  readonly className?: string;
+  diagnostics?(labels: Labels, predictions: Tensor): LossDiagnostics | null;
+  diagnosticsWarning?(diagnostics: LossDiagnostics, meanLoss: number): string | null;
+} | ((labels: Labels, predictions: Tensor) => Tensor);
 
 /** One batch of a dataset given to `fit`: inputs (NHWC float32, flat or a Tensor) and labels. */
 export interface Batch {
@@ -28,6 +40,10 @@ export interface EpochLogs {
   samples: number;
   seconds: number;
   samplesPerSecond: number;
+  /** Means of the loss's diagnostics over the sampled steps of the epoch (if the loss has them). */
+  diagnostics?: LossDiagnostics;
+  /** Warnings about the epoch (e.g. collapsed embeddings). */
+  warnings?: string[];
 }
 
 export interface BatchLogs {
@@ -39,12 +55,18 @@ export interface BatchLogs {
   samples: number;
 }
 
+/**
+ * Hooks into `fit`. A hook may return a promise: `fitAsync` waits for it before going on (e.g. to
+ * write a checkpoint at the end of an epoch); `fit` does not. A hook that throws stops training.
+ */
 export interface Callbacks {
-  onTrainBegin?(): void;
-  onEpochBegin?(epoch: number): void;
-  onBatchEnd?(logs: BatchLogs): void;
-  onEpochEnd?(logs: EpochLogs): void;
-  onTrainEnd?(history: History): void;
+  /** Called first, with the model being trained (as Keras's `callback.model`). */
+  setModel?(model: Sequential): void;
+  onTrainBegin?(): void | Promise<void>;
+  onEpochBegin?(epoch: number): void | Promise<void>;
+  onBatchEnd?(logs: BatchLogs): void | Promise<void>;
+  onEpochEnd?(logs: EpochLogs): void | Promise<void>;
+  onTrainEnd?(history: History): void | Promise<void>;
 }
 
 export interface FitOptions {
@@ -52,6 +74,11 @@ export interface FitOptions {
   /** Epoch to start counting from (resuming). */
   initialEpoch?: number;
   callbacks?: Callbacks | Callbacks[];
+  /**
+   * Compute the loss's diagnostics (if it has them) on every N-th step and on an epoch's last
+   * step, from that step's own predictions (default 10; 0 turns them off).
+   */
+  diagnosticsEvery?: number;
 }
 
 export interface History {
@@ -177,67 +204,149 @@ export class Sequential {
 
   private toInput(x: Float32Array | Tensor, what: string): Tensor {
     const shape = this.requireBuilt(what);
-    if (x instanceof Tensor) return x;
+    if (x instanceof Tensor) {
+      checkFinite(what, x.view(), x.shape.slice(1));
+      return x;
+    }
+    if (!(x instanceof Float32Array)) throw new Error(`${what}: inputs must be a Float32Array or a Tensor, got ${describeValue(x)}`);
     const per = shape.reduce((a, b) => a * b, 1);
     if (x.length % per !== 0) throw new Error(`${what}: ${x.length} input values are not a whole number of examples of shape [${shape}] (${per} values each)`);
+    checkFinite(what, x, shape);
     return tensor(x, [x.length / per, ...shape]);
   }
 
   /** One optimizer step on one batch; returns the loss. */
   trainOnBatch(x: Float32Array | Tensor, labels: Labels): number {
-    if (!this.optimizer || !this.loss) throw new Error("trainOnBatch: call compile({ optimizer, loss }) first");
+    return this.trainStep(x, labels, "trainOnBatch", false).loss;
+  }
+
+  /**
+   * One step: forward, loss, backward, update. The input batch and labels are checked first (one
+   * pass each). With `diagnose`, the loss's diagnostics are computed from this step's predictions.
+   * A non-finite loss returns without an update.
+   */
+  private trainStep(x: Float32Array | Tensor, labels: Labels, what: string, diagnose: boolean): { loss: number; diagnostics: LossDiagnostics | null } {
+    if (!this.optimizer || !this.loss) throw new Error(`${what}: call compile({ optimizer, loss }) first`);
     if (x instanceof Tensor && !this.built) this.build(x.shape.slice(1));
     const params = this.parameters();
     return tidy(() => {
-      const input = this.toInput(x, "trainOnBatch");
-      if (labels.length !== input.shape[0]) {
-        throw new Error(`trainOnBatch: ${labels.length} labels for a batch of ${input.shape[0]} examples`);
-      }
-      const loss = this.computeLoss(labels, this.apply(input, { training: true }));
+      const input = this.toInput(x, what);
+      checkLabels(what, labels, input.shape[0]);
+      const predictions = this.apply(input, { training: true });
+      const lossObject = this.loss!;
+      const diagnostics = diagnose && typeof lossObject !== "function" && lossObject.diagnostics
+        ? noGrad(() => tidy(() => lossObject.diagnostics!(labels, predictions)))
+        : null;
+      // The output is checked too (one pass over [N, D]): the triplet kernels' comparisons turn
+      // NaN distances into a finite loss (the margin) with NaN gradients, which would slip by.
+      if (firstNonFinite(predictions.view()) >= 0) return { loss: NaN, diagnostics };
+      const loss = this.computeLoss(labels, predictions);
       const value = loss.item();
-      if (!Number.isFinite(value)) return value; // the caller reports it; no update with a bad gradient
+      if (!Number.isFinite(value)) return { loss: value, diagnostics }; // the caller reports it; no update with a bad gradient
       zeroGrad(params);
       if (loss.requiresGrad) loss.backward();
       this.optimizer!.step(params);
-      return value;
+      return { loss: value, diagnostics };
     });
   }
 
   /**
    * Trains on a dataset: an iterable of batches, iterated afresh each epoch (a Dataset reshuffles
-   * each time). Stops with an error naming the epoch, step and first layer at a non-finite loss.
+   * each time). Checks the loss every step and stops with an error naming the epoch, step and first
+   * layer at a non-finite loss (no update is applied for that step). Runs without returning to the
+   * event loop; see `fitAsync` to let signals, timers and async callbacks run between steps.
    */
-  fit(dataset: Iterable<Batch>, { epochs = 1, initialEpoch = 0, callbacks = [] }: FitOptions = {}): History {
+  fit(dataset: Iterable<Batch>, options: FitOptions = {}): History {
+    const loop = this.fitLoop(dataset, options);
+    let next = loop.next();
+    while (!next.done) next = loop.next();
+    return next.value;
+  }
+
+  /**
+   * `fit` that returns to the event loop after every step (so a SIGINT handler, an AbortSignal or
+   * a progress redraw can run) and waits for callbacks that return promises (e.g. checkpoint writes).
+   * The same steps in the same order as `fit`: the same seed gives the same weights.
+   */
+  async fitAsync(dataset: Iterable<Batch>, options: FitOptions = {}): Promise<History> {
+    const loop = this.fitLoop(dataset, options);
+    let next = loop.next();
+    while (!next.done) {
+      await Promise.all(next.value);
+      await yieldToEventLoop();
+      next = loop.next();
+    }
+    return next.value;
+  }
+
+  /** The training loop; yields what the callbacks returned after each hook and each step. */
+  private *fitLoop(dataset: Iterable<Batch>, { epochs = 1, initialEpoch = 0, callbacks = [], diagnosticsEvery = 10 }: FitOptions): Generator<unknown[], History, void> {
     if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be a positive integer, got ${epochs}`);
+    if (!Number.isInteger(initialEpoch) || initialEpoch < 0) throw new Error(`fit: initialEpoch must be a non-negative integer, got ${initialEpoch}`);
+    if (!Number.isInteger(diagnosticsEvery) || diagnosticsEvery < 0) throw new Error(`fit: diagnosticsEvery must be a non-negative integer, got ${diagnosticsEvery}`);
+    if (!dataset || typeof (dataset as Iterable<Batch>)[Symbol.iterator] !== "function") {
+      throw new Error(`fit: the dataset must be an iterable of { x, labels } batches (e.g. a Dataset), got ${describeValue(dataset)}`);
+    }
     const cbs = Array.isArray(callbacks) ? callbacks : [callbacks];
     const history: History = { lossPerEpoch: [], secondsPerEpoch: [], epochs: [] };
+    const size = Array.isArray(dataset) ? dataset.length : (dataset as { size?: number }).size;
+    const stepsPerEpoch = typeof size === "number" && Number.isFinite(size) ? size : undefined;
     this.stopTraining = false;
-    cbs.forEach((c) => c.onTrainBegin?.());
+    cbs.forEach((c) => c.setModel?.(this));
+    yield cbs.map((c) => c.onTrainBegin?.());
     for (let epoch = initialEpoch; epoch < initialEpoch + epochs && !this.stopTraining; epoch++) {
-      cbs.forEach((c) => c.onEpochBegin?.(epoch));
+      yield cbs.map((c) => c.onEpochBegin?.(epoch));
       const start = performance.now();
       let sum = 0;
       let steps = 0;
       let samples = 0;
+      const diagnostics = new DiagnosticsMean();
       for (const batch of dataset) {
-        const loss = this.trainOnBatch(batch.x, batch.labels);
+        const where = `fit: epoch ${epoch + 1}, step ${steps + 1}`;
+        if (!batch || typeof batch !== "object" || !("x" in batch) || !("labels" in batch)) {
+          throw new Error(`${where}: a batch must be { x, labels }, got ${describeValue(batch)}`);
+        }
+        const diagnose = diagnosticsEvery > 0 && ((steps + 1) % diagnosticsEvery === 0 || steps + 1 === stepsPerEpoch);
+        const { loss, diagnostics: d } = this.trainStep(batch.x, batch.labels, where, diagnose);
         if (!Number.isFinite(loss)) throw new Error(this.describeNonFinite(loss, epoch, steps, batch));
+        if (d) diagnostics.add(d);
+        // Weights can go bad without a bad loss (a callback, a NaN gradient the loss did not see):
+        // scan them now and then, and at every epoch's end, so no checkpoint holds them.
+        if (diagnose) this.checkParameters(`epoch ${epoch + 1}, step ${steps + 1}`);
         sum += loss;
         steps++;
         samples += batch.labels.length;
         const logs: BatchLogs = { epoch, step: steps, loss, meanLoss: sum / steps, samples };
-        cbs.forEach((c) => c.onBatchEnd?.(logs));
+        yield cbs.map((c) => c.onBatchEnd?.(logs));
         if (this.stopTraining) break;
       }
+      if (steps > 0) this.checkParameters(`the end of epoch ${epoch + 1} (step ${steps})`);
       const seconds = (performance.now() - start) / 1000;
       const logs: EpochLogs = { epoch, loss: steps ? sum / steps : NaN, steps, samples, seconds, samplesPerSecond: samples / seconds };
+      const means = diagnostics.mean();
+      if (means) {
+        logs.diagnostics = means;
+        const lossObject = this.loss;
+        const warning = lossObject && typeof lossObject !== "function" ? lossObject.diagnosticsWarning?.(means, logs.loss) : null;
+        if (warning) logs.warnings = [warning];
+      }
       history.lossPerEpoch.push(logs.loss);
       history.secondsPerEpoch.push(seconds);
       history.epochs.push(logs);
-      cbs.forEach((c) => c.onEpochEnd?.(logs));
+      yield cbs.map((c) => c.onEpochEnd?.(logs));
     }
-    cbs.forEach((c) => c.onTrainEnd?.(history));
+    yield cbs.map((c) => c.onTrainEnd?.(history));
     return history;
+  }
+
+  /** Throws naming the first parameter holding NaN or ±Infinity (one pass over the weights). */
+  private checkParameters(when: string): void {
+    for (const p of this.namedParameters()) {
+      const bad = firstNonFinite(p.tensor.view());
+      if (bad >= 0) {
+        throw new Error(`fit: parameter ${p.name} holds ${p.tensor.view()[bad]} at index ${bad} after ${when}, though every loss so far was finite. Training stopped; try a lower learning rate.`);
+      }
+    }
   }
 
   /** Re-runs the failing batch layer by layer (only after a failure, so it costs nothing normally). */
@@ -246,18 +355,18 @@ export class Sequential {
     const culprit = tidy(() =>
       noGrad(() => {
         let h = this.toInput(batch.x, "fit");
-        if (!h.view().every(Number.isFinite)) return "the input batch itself has non-finite values";
         for (const p of this.namedParameters()) {
-          if (!p.tensor.view().every(Number.isFinite)) return `parameter ${p.name} has non-finite values`;
+          if (firstNonFinite(p.tensor.view()) >= 0) return `parameter ${p.name} has non-finite values`;
         }
         for (const layer of this.layers) {
           h = layer.call(h, { training: true });
-          if (!h.view().every(Number.isFinite)) return `the first non-finite output is that of layer ${layer.name} (${layer.className})`;
+          const bad = firstNonFinite(h.view());
+          if (bad >= 0) return `the first non-finite output is that of layer ${layer.name} (${layer.className}): ${h.view()[bad]} at index ${bad} of its output [${h.shape}]`;
         }
         return "every layer's output is finite: the loss itself produced it";
       }),
     );
-    return `${where}; ${culprit}. Training stopped; no update was applied for this step.`;
+    return `${where}; ${culprit}. Training stopped; no update was applied for this step (try a lower learning rate).`;
   }
 
   /** Inference without the tape, in batches; returns [N, ...outputShape] in the current scope. */
@@ -266,8 +375,10 @@ export class Sequential {
     const input = x instanceof Tensor ? x : null;
     const shape = input ? (this.built ? this.requireBuilt("predict") : (this.build(input.shape.slice(1)), input.shape.slice(1))) : this.requireBuilt("predict");
     const per = shape.reduce((a, b) => a * b, 1);
+    if (!input && !(x instanceof Float32Array)) throw new Error(`predict: inputs must be a Float32Array or a Tensor, got ${describeValue(x)}`);
     const total = input ? input.shape[0] : (x as Float32Array).length / per;
     if (!Number.isInteger(total)) throw new Error(`predict: ${(x as Float32Array).length} input values are not a whole number of examples of shape [${shape}]`);
+    checkFinite("predict", input ? input.view() : (x as Float32Array), shape);
     const outShape = this.outputShapes().at(-1) ?? shape;
     const outPer = outShape.reduce((a, b) => a * b, 1);
     const out = Tensor.empty([total, ...outShape]);
@@ -325,4 +436,66 @@ export class Sequential {
     for (const l of this.layers) l.dispose();
     this.optimizer?.dispose();
   }
+}
+
+/** Index of the first NaN or ±Infinity, or -1. One pass: x·0 is 0 for finite x and NaN otherwise. */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  let acc = 0;
+  for (let i = 0; i < values.length; i++) acc += values[i] * 0;
+  if (acc === 0) return -1;
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
+}
+
+/** Throws naming the first non-finite input value, its example and its position in the example. */
+function checkFinite(what: string, values: ArrayLike<number>, exampleShape: readonly number[]): void {
+  const bad = firstNonFinite(values);
+  if (bad < 0) return;
+  const per = Math.max(1, exampleShape.reduce((a, b) => a * b, 1));
+  const example = Math.floor(bad / per);
+  let rest = bad % per;
+  const position = exampleShape.map((_, i) => {
+    const stride = exampleShape.slice(i + 1).reduce((a, b) => a * b, 1);
+    const p = Math.floor(rest / stride);
+    rest %= stride;
+    return p;
+  });
+  throw new Error(`${what}: the input batch has a non-finite value ${values[bad]} at index ${bad} (example ${example}, position [${position}] of [${exampleShape}]); inputs must be finite numbers`);
+}
+
+/** Labels: one integer per example. One pass. */
+function checkLabels(what: string, labels: Labels, count: number): void {
+  if (!labels || typeof (labels as ArrayLike<number>).length !== "number") throw new Error(`${what}: labels must be an array of integers, got ${describeValue(labels)}`);
+  if (labels.length !== count) throw new Error(`${what}: ${labels.length} labels for a batch of ${count} examples, expected one label per example`);
+  if (labels instanceof Int32Array || labels instanceof Uint8Array || labels instanceof Int16Array || labels instanceof Uint16Array || labels instanceof Int8Array) return;
+  for (let i = 0; i < labels.length; i++) {
+    if (!Number.isInteger(labels[i])) throw new Error(`${what}: label ${i} is ${labels[i]}, expected an integer class label`);
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === "object") return (value as object).constructor?.name ?? "object";
+  return typeof value;
+}
+
+/** Running means of diagnostics over the sampled steps of an epoch. */
+class DiagnosticsMean {
+  private readonly sums = new Map<string, number>();
+  private count = 0;
+
+  add(d: LossDiagnostics): void {
+    for (const [k, v] of Object.entries(d)) if (Number.isFinite(v)) this.sums.set(k, (this.sums.get(k) ?? 0) + v);
+    this.count++;
+  }
+
+  mean(): LossDiagnostics | undefined {
+    if (this.count === 0) return undefined;
+    return Object.fromEntries([...this.sums].map(([k, v]) => [k, v / this.count]));
+  }
+}
+
+/** Lets the event loop run (signal handlers, I/O); setImmediate in Node, a macrotask elsewhere. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
