@@ -5,11 +5,12 @@ import { init } from "../src/index.js";
 import type { BenchOptions, BenchRow } from "./harness.js";
 import * as embed from "./embed.js";
 import * as gemm from "./gemm.js";
+import * as threads from "./threads.js";
 
 type Bench = { group: string; run: (options: BenchOptions) => Promise<BenchRow[]> | BenchRow[] };
 
 // Each benchmark module: one line here.
-const benches: Bench[] = [gemm, embed];
+const benches: Bench[] = [gemm, embed, threads];
 
 function parseArgs(argv: string[]) {
   const opts = { json: false, quick: false, only: null as string[] | null };

@@ -7,7 +7,9 @@
 // its kernel (if any), records an error message in its slot if the kernel threw, decrements
 // PENDING and notifies when it reaches 0. Meanwhile the main thread runs the first share itself,
 // then waits for PENDING to be 0. Every worker takes part in every dispatch, idle or not: a
-// worker then never mistakes a later dispatch's slot for the one it woke up for.
+// worker then never mistakes a later dispatch's slot for the one it woke up for. A round trip
+// costs about 15 µs (measured on a loaded 2-vCPU machine); spinning before sleeping, on either
+// side, made it slower there (the spinning thread held the CPU the other needed), so neither spins.
 
 import { CONTROL, controlLayout, workerSource } from "./worker-source.js";
 

@@ -53,9 +53,10 @@ onFirstMessage(async ({ module, memory, control, argsOffset, errorsOffset, index
   const args = new Float64Array(control, argsOffset + index * C.MAX_ARGS * 8, C.MAX_ARGS);
   const errorBytes = new Uint8Array(control, errorsOffset + index * C.ERROR_BYTES, C.ERROR_BYTES);
   const encoder = new TextEncoder();
+  // Read before saying ready: the first dispatch may bump the generation as soon as we do.
+  let seen = Atomics.load(ctl, C.GENERATION);
   post({ ready: true });
 
-  let seen = Atomics.load(ctl, C.GENERATION);
   for (;;) {
     Atomics.wait(ctl, C.GENERATION, seen);
     const generation = Atomics.load(ctl, C.GENERATION);

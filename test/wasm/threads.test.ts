@@ -7,7 +7,8 @@ import { dense } from "../../src/autograd/ops/dense.js";
 import { backward, clearTape } from "../../src/autograd/tape.js";
 import { tensor, tidy } from "../../src/autograd/tensor.js";
 import { gemm, gemmParallelism, gemmSingleThread, setGemmMinFlopsPerThread, type GemmArgs } from "../../src/wasm/gemm.js";
-import { allocator, init, memory, parallelRun, shutdown, threadCount } from "../../src/wasm/loader.js";
+import { allocator, init, kernels, memory, parallelRun, shutdown, threadCount, wasmModule } from "../../src/wasm/loader.js";
+import { ThreadPool } from "../../src/wasm/parallel.js";
 import { Generator } from "../../src/random.js";
 
 beforeAll(() => init({ threads: 2 }));
@@ -130,6 +131,18 @@ describe("threads", () => {
     } finally {
       alloc.release(filler);
     }
+  });
+
+  it("serves dispatches that follow the workers' start at once, many times over", async () => {
+    // gemm_part with m = 0 returns at once: only the dispatch is exercised.
+    const nothing = [0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0];
+    const pool = await ThreadPool.start(wasmModule(), memory(), kernels<WebAssembly.Exports>(), 1, { timeoutMs: 5000 });
+    try {
+      for (let i = 0; i < 3000; i++) pool.run("gemm_part", [nothing, nothing]);
+    } finally {
+      await pool.terminate();
+    }
+    expect(() => pool.run("gemm_part", [nothing, nothing])).toThrow(/shut down/);
   });
 
   it("surfaces an error in a worker as an Error naming the kernel, and stays usable", () => {
