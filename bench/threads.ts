@@ -33,6 +33,18 @@ const modelCases: Case[] = [
   { name: "conv2 backward dB = Aᵀ·dC", shape: conv2, m: 256, n: 32, k: 6272, transA: true },
 ];
 
+/**
+ * CPU time of all the process's threads per run (ms): unlike the wall time, it hardly depends on
+ * what else the machine runs, so cpu(1 thread) / (cpu(split) / threads) bounds the speed-up an
+ * idle machine would show, counting the split's duplicated packing and dispatch.
+ */
+function cpuMsPerRun(fn: () => void, runs: number): number {
+  const start = process.cpuUsage();
+  for (let i = 0; i < runs; i++) fn();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000 / runs;
+}
+
 /** Times one case on 1 thread and split; pushes both rows; returns the summed medians. */
 function compare(c: Case, rows: BenchRow[], timing: MeasureOptions, rng: Generator): [number, number] {
   const alloc = allocator();
@@ -47,12 +59,22 @@ function compare(c: Case, rows: BenchRow[], timing: MeasureOptions, rng: Generat
     const args: GemmArgs = { a, b, c: out, m, n, k, transA: c.transA, transB: c.transB, bias: c.bias ? bias : undefined };
     const flops = 2 * m * n * k;
     const plan = gemmParallelism(m, n, k);
-    const one = measure(() => gemmSingleThread(args), timing);
-    const split = measure(() => gemm(args), timing);
-    rows.push(row({ group, name: c.name, shape: c.shape, impl: "1 thread" }, one, { flops }));
+    const single = () => gemmSingleThread(args);
+    const parallel = () => gemm(args);
+    const one = measure(single, timing);
+    const split = measure(parallel, timing);
+    const cpuRuns = Math.max(3, Math.round(20 / one.medianMs));
+    const cpuOne = cpuMsPerRun(single, cpuRuns);
+    const cpuSplit = cpuMsPerRun(parallel, cpuRuns);
+    rows.push(row({ group, name: c.name, shape: c.shape, impl: "1 thread" }, one, { flops, extra: { "cpu ms": cpuOne } }));
     rows.push(row({ group, name: c.name, shape: c.shape, impl: `${plan.threads} threads` }, split, {
       flops,
-      extra: { split: plan.split, "speed-up": one.medianMs / split.medianMs },
+      extra: {
+        "cpu ms": cpuSplit,
+        split: plan.split,
+        "speed-up": one.medianMs / split.medianMs,
+        "cpu-bound speed-up": cpuOne / (cpuSplit / plan.threads),
+      },
     }));
     return [one.medianMs, split.medianMs];
   } finally {
