@@ -18,7 +18,8 @@ export interface InitOptions {
    * Threads that run kernels, this one included. Default: os.availableParallelism() in Node,
    * navigator.hardwareConcurrency in browsers. Falls back to 1 (with a console warning) where
    * SharedArrayBuffer is missing, the page is not cross-origin isolated, or on a browser's main
-   * thread (which may not block in Atomics.wait: run training in a worker there).
+   * thread (which may not block in Atomics.wait: run training in a worker there); and to 1 when
+   * `wasm` is given without `sharedWasm`.
    */
   threads?: number;
 }
@@ -66,6 +67,38 @@ async function compile(source: KernelSource): Promise<WebAssembly.Module> {
   return WebAssembly.compile(bytes as BufferSource);
 }
 
+/** Loads and instantiates the kernels. Safe to call more than once; later calls are no-ops. */
+export function init(options: InitOptions = {}): Promise<void> {
+  if (runtime) return Promise.resolve();
+  if (!pending) {
+    pending = (async () => {
+      // Kernels given as `wasm` alone are the caller's choice of build: the single-thread one.
+      const onlySingleBuild = options.wasm !== undefined && options.sharedWasm === undefined;
+      if (onlySingleBuild && (options.threads ?? 1) > 1) {
+        console.warn("wasmgrad: running kernels on 1 thread: init({ wasm }) was given without sharedWasm");
+      }
+      const threads = onlySingleBuild ? 1 : await resolveThreads(options.threads);
+      const initial = options.initialPages ?? 256;
+      const shared = threads > 1;
+      const module = await compile(shared
+        ? options.sharedWasm ?? new URL("./kernels-shared.wasm", import.meta.url)
+        : options.wasm ?? new URL("./kernels.wasm", import.meta.url));
+      const memory = shared
+        ? new WebAssembly.Memory({ initial, maximum: SHARED_MAXIMUM_PAGES, shared: true })
+        : new WebAssembly.Memory({ initial });
+      const instance = await WebAssembly.instantiate(module, { env: { memory } });
+      const exports = instance.exports;
+      const heapBase = (exports.heap_base as () => number)();
+      const pool = await ThreadPool.start(module, memory, exports, threads - 1);
+      runtime = { module, memory, exports, allocator: new Allocator(memory, heapBase), pool };
+    })().catch((error) => {
+      pending = null;
+      throw error;
+    });
+  }
+  return pending;
+}
+
 async function defaultThreads(): Promise<number> {
   if (isNode) {
     const specifier = "node:os";
@@ -75,7 +108,7 @@ async function defaultThreads(): Promise<number> {
   return typeof navigator !== "undefined" && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : 1;
 }
 
-/** Why `threads` threads cannot be used here, or null if they can. */
+/** Why worker threads cannot be used here, or null if they can. */
 function threadsUnavailable(): string | null {
   if (typeof SharedArrayBuffer === "undefined" || typeof Atomics === "undefined") return "SharedArrayBuffer is not available";
   if (isNode) return null;
@@ -100,36 +133,6 @@ async function resolveThreads(requested: number | undefined): Promise<number> {
     return 1;
   }
   return threads;
-}
-
-/**
- * Loads and instantiates the kernels, and starts the worker threads. Safe to call more than once;
- * later calls are no-ops (call shutdown() first to start again, e.g. with another thread count).
- */
-export function init(options: InitOptions = {}): Promise<void> {
-  if (runtime) return Promise.resolve();
-  if (!pending) {
-    pending = (async () => {
-      const threads = await resolveThreads(options.threads);
-      const initial = options.initialPages ?? 256;
-      const shared = threads > 1;
-      const module = await compile(shared
-        ? options.sharedWasm ?? new URL("./kernels-shared.wasm", import.meta.url)
-        : options.wasm ?? new URL("./kernels.wasm", import.meta.url));
-      const memory = shared
-        ? new WebAssembly.Memory({ initial, maximum: SHARED_MAXIMUM_PAGES, shared: true })
-        : new WebAssembly.Memory({ initial });
-      const instance = await WebAssembly.instantiate(module, { env: { memory } });
-      const exports = instance.exports;
-      const heapBase = (exports.heap_base as () => number)();
-      const pool = await ThreadPool.start(module, memory, exports, threads - 1);
-      runtime = { module, memory, exports, allocator: new Allocator(memory, heapBase), pool };
-    })().catch((error) => {
-      pending = null;
-      throw error;
-    });
-  }
-  return pending;
 }
 
 function current(): Runtime {
@@ -157,7 +160,7 @@ export function parallelRun(kernel: string, argsPerThread: readonly (readonly nu
 
 /**
  * Stops the worker threads and forgets the runtime: tensors made before are invalid, and init()
- * may be called again. For tests and for programs that want to free the threads early (the
+ * may be called again (e.g. with another thread count). For tests and for programs that want to free the threads early (the
  * workers never keep a Node process alive).
  */
 export async function shutdown(): Promise<void> {
