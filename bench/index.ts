@@ -9,11 +9,12 @@ import * as step from "./step.js";
 import * as triplet from "./triplet.js";
 import * as conv from "./conv.js";
 import * as tfjs from "./tfjs.js";
+import * as threads from "./threads.js";
 
 type Bench = { group: string; run: (options: BenchOptions) => Promise<BenchRow[]> | BenchRow[] };
 
 // Each benchmark module: one line here.
-const benches: Bench[] = [step, gemm, conv, embed, triplet, tfjs];
+const benches: Bench[] = [step, gemm, threads, conv, embed, triplet, tfjs];
 
 function parseArgs(argv: string[]) {
   const opts = { json: false, quick: false, only: null as string[] | null };

@@ -122,13 +122,13 @@ export function conv2d_implicit_forward(x: usize, wt: usize, bias: usize, y: usi
     const t1 = min(taps, t0 + tpb);
     const k0 = t0 * cin;
     const kb = (t1 - t0) * cin;
-    pack_b(wt, packed, cout, k, k0, kb, 0);
+    pack_b(wt, cout, packed, cout, k0, kb, 0);
     const first = t0 == 0;
     const last = t1 == taps;
     for (let i = 0; i < m; i += 4) {
       points4(info, i, m, oh, ow);
       gather4(x, h, w, cin, info, t0, t1, kw, sh, sw, 1, -pt, -pl, packedA, zeroes);
-      strip4(packedA, packed, y + <usize>i * ldc, cout, kb, !first, first ? bias : 0, last && relu != 0, stage, min(4, m - i));
+      strip4(packedA, packed, y + <usize>i * ldc, ldc, cout, kb, !first, first ? bias : 0, last && relu != 0, stage, min(4, m - i));
     }
   }
 }
@@ -161,7 +161,7 @@ export function conv2d_implicit_input(dz: usize, wt: usize, dx: usize, scratch: 
     for (let i = 0; i < m; i += 4) {
       points4(info, i, m, h, w);
       gather4(dz, oh, ow, cout, info, t0, t1, kw, 1, 1, -1, pt, pl, packedA, zeroes);
-      strip4(packedA, packed, dx + <usize>i * ldc, cin, kb, !first, 0, false, stage, min(4, m - i));
+      strip4(packedA, packed, dx + <usize>i * ldc, ldc, cin, kb, !first, 0, false, stage, min(4, m - i));
     }
   }
 }
@@ -202,7 +202,7 @@ export function conv2d_implicit_filter(x: usize, dz: usize, dw: usize, scratch: 
   const row = <usize>cin << 2;
   for (let k0 = 0; k0 < pixels; k0 += kcMax) {
     const kb = min(kcMax, pixels - k0);
-    pack_b(dz, packed, cout, pixels, k0, kb, 0);
+    pack_b(dz, cout, packed, cout, k0, kb, 0);
     for (let i = 0; i < m; i += 4) {
       // Rows i..i+3 of dW: (tap, channel) pairs; the strip reads, for each pixel, those 4 values.
       const rows = min(4, m - i);
@@ -250,7 +250,7 @@ export function conv2d_implicit_filter(x: usize, dz: usize, dw: usize, scratch: 
           }
         }
       }
-      strip4(packedA, packed, dw + <usize>i * ldc, cout, kb, k0 > 0, 0, false, stage, rows);
+      strip4(packedA, packed, dw + <usize>i * ldc, ldc, cout, kb, k0 > 0, 0, false, stage, rows);
     }
   }
 }

@@ -34,16 +34,17 @@ export function gemm_scratch_floats(n: i32, k: i32): i32 {
 /**
  * Packs rows k0..k0+kc of op(B) into panels of NR columns: panel q holds, for each row p, the 8
  * values op(B)[k0 + p][8q .. 8q + 7], zero beyond column n. Panel q starts at dst + q*kc*32 bytes.
+ * ldb: floats between rows of B as stored.
  */
-export function pack_b(b: usize, dst: usize, n: i32, k: i32, k0: i32, kc: i32, transB: i32): void {
+export function pack_b(b: usize, ldb: i32, dst: usize, n: i32, k0: i32, kc: i32, transB: i32): void {
   const panels = (n + NR - 1) / NR;
   for (let q = 0; q < panels; q++) {
     const j0 = q * NR;
     const nc = min(NR, n - j0);
     let d = dst + <usize>q * kc * (NR * 4);
     if (nc == NR && !transB) {
-      let s = b + ((<usize>k0 * n + j0) << 2);
-      const ld = <usize>n << 2;
+      let s = b + ((<usize>k0 * ldb + j0) << 2);
+      const ld = <usize>ldb << 2;
       for (let p = 0; p < kc; p++) {
         v128.store(d, v128.load(s));
         v128.store(d, v128.load(s, 16), 16);
@@ -52,8 +53,8 @@ export function pack_b(b: usize, dst: usize, n: i32, k: i32, k0: i32, kc: i32, t
       }
     } else if (nc == NR) {
       // B stored (n x k): 8 rows of storage become one panel; transpose 4x4 blocks.
-      const ld = <usize>k << 2;
-      let s = b + ((<usize>j0 * k + k0) << 2);
+      const ld = <usize>ldb << 2;
+      let s = b + ((<usize>j0 * ldb + k0) << 2);
       let p = 0;
       for (; p + 4 <= kc; p += 4) {
         transpose4(s, ld, d, NR * 4);
@@ -73,7 +74,7 @@ export function pack_b(b: usize, dst: usize, n: i32, k: i32, k0: i32, kc: i32, t
           if (c < nc) {
             const j = j0 + c;
             const kk = k0 + p;
-            v = transB ? load<f32>(b + ((<usize>j * k + kk) << 2)) : load<f32>(b + ((<usize>kk * n + j) << 2));
+            v = transB ? load<f32>(b + ((<usize>j * ldb + kk) << 2)) : load<f32>(b + ((<usize>kk * ldb + j) << 2));
           }
           store<f32>(d + (<usize>c << 2), v);
         }
@@ -84,7 +85,7 @@ export function pack_b(b: usize, dst: usize, n: i32, k: i32, k0: i32, kc: i32, t
 }
 
 /** Reads 4 rows of 4 floats (row stride ld bytes) at s; writes their 4 columns at d, dstride bytes apart. */
-@inline export function transpose4(s: usize, ld: usize, d: usize, dstride: usize): void {
+@inline function transpose4(s: usize, ld: usize, d: usize, dstride: usize): void {
   const r0 = v128.load(s);
   const r1 = v128.load(s + ld);
   const r2 = v128.load(s + 2 * ld);
@@ -165,16 +166,15 @@ function pack_a4(a: usize, rs: usize, cs: usize, kc: i32, dst: usize): void {
 }
 
 /**
- * Four rows of C (c0 and the next three rows, n columns) from a packed strip of A (kc x 4, see
- * pack_a4) and packed B panels: the 4x8 micro-kernel over every panel. Only the first `rows`
- * rows are written (a last, partial strip packed with zero rows). stage: see gemm_blocked.
+ * Four rows of C (c0 and the next three rows, ldc bytes apart, n columns) from a packed strip of
+ * A (kc x 4, see pack_a4) and packed B panels: the 4x8 micro-kernel over every panel. Only the
+ * first `rows` rows are written (a last, partial strip packed with zero rows). stage: see gemm_part.
  */
-export function strip4(packedA: usize, packed: usize, c0: usize, n: i32, kc: i32, loadC: bool, bias: usize,
-                       relu: bool, stage: usize, rows: i32): void {
+export function strip4(packedA: usize, packed: usize, c0: usize, ldc: usize, n: i32, kc: i32, loadC: bool,
+                       bias: usize, relu: bool, stage: usize, rows: i32): void {
   const zero = v128.load(stage); // stage starts zeroed: a zero vector not rematerialized in loops
   const panels = (n + NR - 1) / NR;
   const panelBytes = <usize>kc * (NR * 4);
-  const ldc = <usize>n << 2;
   const aEnd = packedA + (<usize>kc << 4);
   for (let q = 0; q < panels; q++) {
     let pa = packedA;
@@ -212,18 +212,18 @@ export function strip4(packedA: usize, packed: usize, c0: usize, n: i32, kc: i32
 
 /**
  * One K block: C[i0.., j..] (+)= A[.., k0..k0+kc] · packed, for every row and panel.
- * A(i, p) is at a + i*rs + p*cs (bytes). bias is 0 or the bias to add in this block.
+ * A(i, p) is at a + i*rs + p*cs (bytes); rows of C are ldc bytes apart. bias is 0 or the bias to add
+ * in this block.
  */
-function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, packedA: usize, c: usize, m: i32, n: i32,
+function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, packedA: usize, c: usize, ldc: usize, m: i32, n: i32,
                     kc: i32, loadC: bool, bias: usize, relu: bool, stage: usize): void {
   const zero = v128.load(stage); // stage starts zeroed: a zero vector not rematerialized in loops
   const panels = (n + NR - 1) / NR;
   const panelBytes = <usize>kc * (NR * 4);
-  const ldc = <usize>n << 2;
   let i = 0;
   for (; i + 4 <= m; i += 4) {
     pack_a4(a + <usize>i * rs, rs, cs, kc, packedA);
-    strip4(packedA, packed, c + <usize>i * ldc, n, kc, loadC, bias, relu, stage, 4);
+    strip4(packedA, packed, c + <usize>i * ldc, ldc, n, kc, loadC, bias, relu, stage, 4);
   }
   for (; i < m; i++) {
     const a0 = a + <usize>i * rs;
@@ -252,13 +252,33 @@ function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, packedA: usiz
 export function gemm_blocked(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
                              transA: i32, transB: i32, accumulate: i32, bias: usize, relu: i32,
                              scratch: usize): void {
+  gemm_part(a, b, c, m, n, k, transA ? m : k, transB ? k : n, n, blockRows(n, k),
+    transA, transB, accumulate, bias, relu, scratch);
+}
+
+/** The K block gemm_blocked uses for a problem n columns wide: gemm_part's kc for the same sums. */
+export function gemm_block_rows(n: i32, k: i32): i32 {
+  return blockRows(n, k);
+}
+
+/**
+ * gemm_blocked on a sub-matrix: leading dimensions lda, ldb, ldc (floats between stored rows) and
+ * the K block kc given, so that a piece of a bigger product (a range of rows or of columns, for one
+ * thread) sums each element in exactly the order the whole product would, given the whole
+ * product's kc. scratch: (roundUp8(n) + 4) * kc + 32 floats (gemm_scratch_floats(n, k) suffices
+ * when kc = gemm_block_rows(n, k)).
+ */
+export function gemm_part(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
+                          lda: i32, ldb: i32, ldc: i32, kc: i32,
+                          transA: i32, transB: i32, accumulate: i32, bias: usize, relu: i32,
+                          scratch: usize): void {
   if (m <= 0 || n <= 0) return;
   const doRelu = relu != 0;
   if (k <= 0) {
     // Empty sum: C = (C or 0) + bias, then relu.
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
-        const o = c + ((<usize>i * n + j) << 2);
+        const o = c + ((<usize>i * ldc + j) << 2);
         let v: f32 = accumulate ? load<f32>(o) : 0;
         if (bias) v += load<f32>(bias + (<usize>j << 2));
         if (doRelu) v = max<f32>(v, 0);
@@ -267,20 +287,20 @@ export function gemm_blocked(a: usize, b: usize, c: usize, m: i32, n: i32, k: i3
     }
     return;
   }
-  const kc = blockRows(n, k);
+  if (kc > k) kc = k;
   const packed = scratch;
   const packedA = packed + (<usize>roundUp8(n) * kc << 2);
   const stage = packedA + (<usize>kc << 4);
   // stage[0..16) bytes: a zero vector; stage[64..128): the partial-panel row.
   v128.store(stage, v128.xor(v128.load(stage), v128.load(stage)));
-  const rs: usize = transA ? 4 : <usize>k << 2;
-  const cs: usize = transA ? <usize>m << 2 : 4;
+  const rs: usize = transA ? 4 : <usize>lda << 2;
+  const cs: usize = transA ? <usize>lda << 2 : 4;
   for (let k0 = 0; k0 < k; k0 += kc) {
     const kb = min(kc, k - k0);
-    pack_b(b, packed, n, k, k0, kb, transB);
+    pack_b(b, ldb, packed, n, k0, kb, transB);
     const first = k0 == 0;
     const last = k0 + kb >= k;
-    gemm_block(a + <usize>k0 * cs, rs, cs, packed, packedA, c, m, n, kb,
+    gemm_block(a + <usize>k0 * cs, rs, cs, packed, packedA, c, <usize>ldc << 2, m, n, kb,
       !first || accumulate != 0, first ? bias : 0, last && doRelu, stage);
   }
 }

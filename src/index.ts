@@ -1,6 +1,6 @@
 // The public API of wasmgrad. Nothing outside this file is promised to users.
 
-export { init, isInitialized } from "./wasm/loader.js";
+export { init, isInitialized, shutdown, threadCount } from "./wasm/loader.js";
 export type { InitOptions, KernelSource } from "./wasm/loader.js";
 export { Tensor, tensor, tidy, releaseStep } from "./autograd/tensor.js";
 export type { Shape, TensorOptions } from "./autograd/tensor.js";

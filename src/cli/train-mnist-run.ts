@@ -15,7 +15,7 @@ import { tripletTutorialModel } from "../nn/models.js";
 import { Sequential, type Batch, type Callbacks, type EpochLogs } from "../nn/sequential.js";
 import { globalGenerator, manualSeed } from "../random.js";
 import { checkpointFolder, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointHistory } from "./checkpoint.js";
-import { init } from "../wasm/loader.js";
+import { init, threadCount } from "../wasm/loader.js";
 import { memoryStats } from "../wasm/stats.js";
 import { umap2d } from "../viz/umap.js";
 import { writeProjectorFiles } from "../viz/projector.js";
@@ -167,11 +167,11 @@ function embed(model: Sequential, split: MnistSplit, batchSize = 128): Float32Ar
 export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnistResult> {
   const t0 = performance.now();
   const log = options.log ?? (() => {});
-  await init();
+  await init({ threads: options.threads });
   manualSeed(options.seed);
-  const threads = 1;
-  if (options.threads !== undefined && options.threads > 1) {
-    log(`note: --threads ${options.threads} asked, but this build runs its kernels on one thread`);
+  const threads = threadCount();
+  if (options.threads !== undefined && options.threads !== threads) {
+    log(`note: --threads ${options.threads} asked, running on ${threads} (see the warning above)`);
   }
 
   const data = await loadMnist({ dir: options.dataDir, limitTrain: options.limitTrain, limitTest: options.limitTest });

@@ -1,13 +1,20 @@
 // The one entry point to the GEMM kernel, for every op that has GEMM-shaped work
 // (matmul, dense, convolutions as im2col). C (m x n) = op(A) · op(B) [+ C] [+ bias] [relu].
+//
+// With several threads (init({ threads })), a product big enough to pay for waking the workers
+// is split into contiguous ranges of rows of C (4-row tiles) or, when that duplicates more
+// packing, of columns (8-column panels); each thread runs gemm_part on its range with its own
+// packing scratch and the whole product's K block, so every element is summed in the same order
+// as on one thread: the results are bit-identical whatever the thread count.
 
 import type { Tensor } from "../autograd/tensor.js";
-import { allocator, kernels } from "./loader.js";
+import { allocator, kernels, parallelRun, threadCount } from "./loader.js";
 
 interface GemmKernels {
   gemm_blocked(a: number, b: number, c: number, m: number, n: number, k: number, transA: number, transB: number,
     accumulate: number, bias: number, relu: number, scratch: number): void;
   gemm_scratch_floats(n: number, k: number): number;
+  gemm_block_rows(n: number, k: number): number;
 }
 
 type Operand = Tensor | number;
@@ -33,15 +40,24 @@ export interface GemmArgs {
   relu?: boolean;
 }
 
-// One packing buffer for every call, grown when a call needs more. It is allocated directly from
-// the allocator, outside any tidy scope, so that it outlives them; the memory it occupies stays
-// reserved for the life of the runtime.
+// One packing buffer per thread, reused by every call and grown when a call needs more. They are
+// allocated directly from the allocator, outside any tidy scope, so that they outlive them; the
+// memory they occupy stays reserved for the life of the runtime.
 const MIN_SCRATCH_FLOATS = 81920;
-let scratch = { ptr: 0, floats: 0, allocator: null as unknown };
+interface Scratch {
+  ptr: number;
+  floats: number;
+}
+let scratches: Scratch[] = [];
+let scratchAllocator: unknown = null;
 
-function scratchFor(floats: number): number {
+function scratchFor(thread: number, floats: number): number {
   const alloc = allocator();
-  if (scratch.allocator !== alloc) scratch = { ptr: 0, floats: 0, allocator: alloc };
+  if (scratchAllocator !== alloc) {
+    scratches = [];
+    scratchAllocator = alloc;
+  }
+  const scratch = (scratches[thread] ??= { ptr: 0, floats: 0 });
   if (floats > scratch.floats) {
     if (scratch.floats > 0) alloc.release(scratch.ptr);
     // The kernel packs at most 256 KiB of B at a time (for n up to 1024), so this first size
@@ -53,20 +69,104 @@ function scratchFor(floats: number): number {
   return scratch.ptr;
 }
 
-/** Bytes held by the GEMM packing buffer (counted in the allocator's live bytes). */
+/** Bytes held by the GEMM packing buffers (counted in the allocator's live bytes). */
 export function gemmScratchBytes(): number {
-  return scratch.floats * 4;
+  return scratches.reduce((sum, s) => sum + s.floats * 4, 0);
+}
+
+/**
+ * Work (FLOP) each thread must get for a split to pay: waking a worker and waiting for it costs
+ * tens of microseconds (more on a loaded machine), and each thread packs its own operands.
+ * See gemmParallelism() and bench/threads.ts.
+ */
+const DEFAULT_MIN_FLOPS_PER_THREAD = 8e6;
+let minFlopsPerThread = DEFAULT_MIN_FLOPS_PER_THREAD;
+
+/** Changes the split threshold (tests use a low one to split small products); returns the old one. */
+export function setGemmMinFlopsPerThread(flops: number): number {
+  const old = minFlopsPerThread;
+  minFlopsPerThread = flops;
+  return old;
+}
+
+function validate(args: GemmArgs): void {
+  for (const name of ["m", "n", "k"] as const) {
+    const v = args[name];
+    if (!Number.isInteger(v) || v < 0) throw new Error(`gemm: ${name} must be a non-negative integer, got ${v}`);
+  }
+}
+
+function runSingle(args: GemmArgs, kern: GemmKernels, work: number): void {
+  kern.gemm_blocked(address(args.a), address(args.b), address(args.c), args.m, args.n, args.k,
+    args.transA ? 1 : 0, args.transB ? 1 : 0, args.accumulate ? 1 : 0,
+    args.bias === undefined ? 0 : address(args.bias), args.relu ? 1 : 0, work);
+}
+
+/** The GEMM on the calling thread alone, whatever the thread count (the reference for tests and bench). */
+export function gemmSingleThread(args: GemmArgs): void {
+  validate(args);
+  if (args.m === 0 || args.n === 0) return;
+  const kern = kernels<GemmKernels>();
+  runSingle(args, kern, scratchFor(0, kern.gemm_scratch_floats(args.n, args.k)));
+}
+
+/** How gemm() would split a product: threads used, and along which dimension. */
+export function gemmParallelism(m: number, n: number, k: number): { threads: number; split: "rows" | "columns" | "none" } {
+  const rowTiles = Math.ceil(m / 4);
+  const panels = Math.ceil(n / 8);
+  const byWork = Math.floor((2 * m * n * k) / minFlopsPerThread);
+  const threads = Math.min(threadCount(), byWork);
+  if (threads <= 1 || k === 0) return { threads: 1, split: "none" };
+  // Each thread packs all of B when rows are split (k·n floats), all of A when columns are
+  // (m·k): split the way that duplicates less, if it has enough tiles for every thread.
+  const preferRows = n <= m;
+  const rowsFit = Math.min(threads, rowTiles);
+  const columnsFit = Math.min(threads, panels);
+  if (preferRows ? rowsFit >= columnsFit : rowsFit > columnsFit) {
+    return rowsFit > 1 ? { threads: rowsFit, split: "rows" } : { threads: 1, split: "none" };
+  }
+  return columnsFit > 1 ? { threads: columnsFit, split: "columns" } : { threads: 1, split: "none" };
 }
 
 export function gemm(args: GemmArgs): void {
+  validate(args);
   const { m, n, k } = args;
-  for (const [name, v] of [["m", m], ["n", n], ["k", k]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new Error(`gemm: ${name} must be a non-negative integer, got ${v}`);
-  }
   if (m === 0 || n === 0) return;
   const kern = kernels<GemmKernels>();
-  const work = scratchFor(kern.gemm_scratch_floats(n, k));
-  kern.gemm_blocked(address(args.a), address(args.b), address(args.c), m, n, k,
-    args.transA ? 1 : 0, args.transB ? 1 : 0, args.accumulate ? 1 : 0,
-    args.bias === undefined ? 0 : address(args.bias), args.relu ? 1 : 0, work);
+  const plan = gemmParallelism(m, n, k);
+  const scratchFloats = kern.gemm_scratch_floats(n, k);
+  if (plan.split === "none") {
+    runSingle(args, kern, scratchFor(0, scratchFloats));
+    return;
+  }
+
+  const a = address(args.a);
+  const b = address(args.b);
+  const c = address(args.c);
+  const bias = args.bias === undefined ? 0 : address(args.bias);
+  const transA = args.transA ? 1 : 0;
+  const transB = args.transB ? 1 : 0;
+  const lda = transA ? m : k;
+  const ldb = transB ? k : n;
+  const kc = kern.gemm_block_rows(n, k);
+  const tail = [transA, transB, args.accumulate ? 1 : 0] as const;
+  const shares: number[][] = [];
+  const units = plan.split === "rows" ? Math.ceil(m / 4) : Math.ceil(n / 8);
+  for (let t = 0; t < plan.threads; t++) {
+    const u0 = Math.floor((units * t) / plan.threads);
+    const u1 = Math.floor((units * (t + 1)) / plan.threads);
+    const work = scratchFor(t, scratchFloats);
+    if (plan.split === "rows") {
+      const i0 = u0 * 4;
+      const rows = Math.min(m, u1 * 4) - i0;
+      shares.push([a + (transA ? i0 : i0 * k) * 4, b, c + i0 * n * 4, rows, n, k, lda, ldb, n, kc,
+        ...tail, bias, args.relu ? 1 : 0, work]);
+    } else {
+      const j0 = u0 * 8;
+      const cols = Math.min(n, u1 * 8) - j0;
+      shares.push([a, b + (transB ? j0 * k : j0) * 4, c + j0 * 4, m, cols, k, lda, ldb, n, kc,
+        ...tail, bias ? bias + j0 * 4 : 0, args.relu ? 1 : 0, work]);
+    }
+  }
+  parallelRun("gemm_part", shares);
 }

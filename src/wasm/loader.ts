@@ -1,22 +1,38 @@
-// Instantiates the compiled kernels (kernels.wasm, next to this module) in Node or a browser.
-// One module, one imported memory; `init()` must resolve before any tensor is made.
+// Instantiates the compiled kernels in Node or a browser; `init()` must resolve before any tensor
+// is made. One thread: kernels.wasm over an ordinary memory. Several: kernels-shared.wasm over a
+// shared memory, instantiated again in threads − 1 workers (parallel.ts) that run kernels on it.
 
 import { Allocator } from "./memory.js";
+import { ThreadPool } from "./parallel.js";
 
 export type KernelSource = string | URL | ArrayBuffer | Uint8Array | WebAssembly.Module;
 
 export interface InitOptions {
   /** Where to find kernels.wasm, or its bytes; default: the file next to this module. */
   wasm?: KernelSource;
+  /** Where to find kernels-shared.wasm (used when threads > 1); default: the file next to this module. */
+  sharedWasm?: KernelSource;
   /** Initial memory in 64 KiB pages. */
   initialPages?: number;
+  /**
+   * Threads that run kernels, this one included. Default: os.availableParallelism() in Node,
+   * navigator.hardwareConcurrency in browsers. Falls back to 1 (with a console warning) where
+   * SharedArrayBuffer is missing, the page is not cross-origin isolated, or on a browser's main
+   * thread (which may not block in Atomics.wait: run training in a worker there); and to 1 when
+   * `wasm` is given without `sharedWasm`.
+   */
+  threads?: number;
 }
+
+/** Maximum of the shared memory in 64 KiB pages (2 GiB); must match asconfig.json's shared target. */
+const SHARED_MAXIMUM_PAGES = 32768;
 
 interface Runtime {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   exports: WebAssembly.Exports;
   allocator: Allocator;
+  pool: ThreadPool;
 }
 
 let runtime: Runtime | null = null;
@@ -71,18 +87,67 @@ export function init(options: InitOptions = {}): Promise<void> {
   if (runtime) return Promise.resolve();
   if (!pending) {
     pending = (async () => {
-      const module = await compile(options.wasm ?? new URL("./kernels.wasm", import.meta.url));
-      const memory = new WebAssembly.Memory({ initial: options.initialPages ?? 256 });
+      // Kernels given as `wasm` alone are the caller's choice of build: the single-thread one.
+      const onlySingleBuild = options.wasm !== undefined && options.sharedWasm === undefined;
+      if (onlySingleBuild && (options.threads ?? 1) > 1) {
+        console.warn("wasmgrad: running kernels on 1 thread: init({ wasm }) was given without sharedWasm");
+      }
+      const threads = onlySingleBuild ? 1 : await resolveThreads(options.threads);
+      const initial = options.initialPages ?? 256;
+      const shared = threads > 1;
+      const module = await compile(shared
+        ? options.sharedWasm ?? new URL("./kernels-shared.wasm", import.meta.url)
+        : options.wasm ?? new URL("./kernels.wasm", import.meta.url));
+      const memory = shared
+        ? new WebAssembly.Memory({ initial, maximum: SHARED_MAXIMUM_PAGES, shared: true })
+        : new WebAssembly.Memory({ initial });
       const instance = await WebAssembly.instantiate(module, { env: { memory } });
       const exports = instance.exports;
       const heapBase = (exports.heap_base as () => number)();
-      runtime = { module, memory, exports, allocator: new Allocator(memory, heapBase) };
+      const pool = await ThreadPool.start(module, memory, exports, threads - 1);
+      runtime = { module, memory, exports, allocator: new Allocator(memory, heapBase), pool };
     })().catch((error) => {
       pending = null;
       throw error;
     });
   }
   return pending;
+}
+
+async function defaultThreads(): Promise<number> {
+  if (isNode) {
+    const specifier = "node:os";
+    const os = (await import(/* @vite-ignore */ specifier)) as typeof import("node:os");
+    return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
+  }
+  return typeof navigator !== "undefined" && navigator.hardwareConcurrency > 0 ? navigator.hardwareConcurrency : 1;
+}
+
+/** Why worker threads cannot be used here, or null if they can. */
+function threadsUnavailable(): string | null {
+  if (typeof SharedArrayBuffer === "undefined" || typeof Atomics === "undefined") return "SharedArrayBuffer is not available";
+  if (isNode) return null;
+  const g = globalThis as { crossOriginIsolated?: boolean; document?: unknown; WorkerGlobalScope?: unknown };
+  if (g.crossOriginIsolated === false) return "the page is not cross-origin isolated (COOP/COEP headers)";
+  if (g.document !== undefined || g.WorkerGlobalScope === undefined) {
+    return "a browser's main thread may not wait on Atomics (run training in a Worker)";
+  }
+  if (typeof Worker === "undefined") return "Worker is not available";
+  return null;
+}
+
+async function resolveThreads(requested: number | undefined): Promise<number> {
+  if (requested !== undefined && (!Number.isInteger(requested) || requested < 1)) {
+    throw new Error(`init: threads must be a positive integer, got ${requested}`);
+  }
+  const threads = requested ?? (await defaultThreads());
+  if (threads <= 1) return 1;
+  const reason = threadsUnavailable();
+  if (reason) {
+    console.warn(`wasmgrad: running kernels on 1 thread instead of ${threads}: ${reason}`);
+    return 1;
+  }
+  return threads;
 }
 
 function current(): Runtime {
@@ -92,6 +157,33 @@ function current(): Runtime {
 
 export function isInitialized(): boolean {
   return runtime !== null;
+}
+
+/** Threads that run kernels (1: no workers). */
+export function threadCount(): number {
+  return current().pool.threads;
+}
+
+/**
+ * Runs `kernel` (an export's name) once per entry of `argsPerThread`, concurrently: entry 0 on this
+ * thread, entry t on worker t (at most threadCount() entries). Returns when all are done; throws an
+ * Error naming the kernel if any of them threw.
+ */
+export function parallelRun(kernel: string, argsPerThread: readonly (readonly number[])[]): void {
+  current().pool.run(kernel, argsPerThread);
+}
+
+/**
+ * Stops the worker threads and forgets the runtime: tensors made before are invalid, and init()
+ * may be called again (e.g. with another thread count). For tests and for programs that want to free the threads early (the
+ * workers never keep a Node process alive).
+ */
+export async function shutdown(): Promise<void> {
+  if (pending) await pending.catch(() => {});
+  const old = runtime;
+  runtime = null;
+  pending = null;
+  if (old) await old.pool.terminate();
 }
 
 /**

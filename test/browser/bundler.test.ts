@@ -51,7 +51,11 @@ describe("wasmgrad through Vite", () => {
     writeFileSync(join(app, "main.js"), MAIN);
     await build({ root: app, configFile: false, logLevel: "silent", build: { outDir: join(app, "dist"), emptyOutDir: true } });
     const assets = readdirSync(join(app, "dist/assets"));
-    expect(assets.filter((f) => f.endsWith(".wasm"))).toEqual([expect.stringMatching(/^kernels-.*\.wasm$/)]);
+    // The single-thread kernels and the shared-memory (threads) build.
+    expect(assets.filter((f) => f.endsWith(".wasm")).sort()).toEqual([
+      expect.stringMatching(/^kernels-(?!shared).*\.wasm$/),
+      expect.stringMatching(/^kernels-shared-.*\.wasm$/),
+    ]);
 
     const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
     server = createServer((req, res) => {

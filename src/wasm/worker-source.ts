@@ -1,0 +1,81 @@
+// The code of a kernel worker, as a string: started with `new Worker(code, { eval: true })` in Node
+// and from a Blob URL in browsers, so that no worker file has to be resolved (from the TypeScript
+// sources under vitest, from dist/, or from a bundler's output alike).
+//
+// A worker receives the compiled module, the shared memory and the control block, instantiates
+// the kernels, says "ready", and then only waits for work: see parallel.ts for the protocol.
+
+/** Layout of the control block (a SharedArrayBuffer), shared by parallel.ts and the worker. */
+export const CONTROL = {
+  /** Int32 index: bumped by the main thread for each dispatch. */
+  GENERATION: 0,
+  /** Int32 index: workers still running the current dispatch. */
+  PENDING: 1,
+  /** Int32 index: non-zero asks the workers to leave their loop. */
+  QUIT: 2,
+  /** Int32 index of worker w's slot: SLOT_BASE + w * SLOT_INTS: [kernel (-1: none), argc, error (0: none, else message bytes + 1)]. */
+  SLOT_BASE: 4,
+  SLOT_INTS: 4,
+  /** Arguments a kernel may take. */
+  MAX_ARGS: 24,
+  /** Bytes of error message kept per worker. */
+  ERROR_BYTES: 512,
+} as const;
+
+/** Byte sizes and offsets of the control block for `workers` workers. */
+export function controlLayout(workers: number) {
+  const intsBytes = (CONTROL.SLOT_BASE + workers * CONTROL.SLOT_INTS) * 4;
+  const argsOffset = Math.ceil(intsBytes / 8) * 8;
+  const errorsOffset = argsOffset + workers * CONTROL.MAX_ARGS * 8;
+  return { argsOffset, errorsOffset, bytes: errorsOffset + workers * CONTROL.ERROR_BYTES };
+}
+
+export const workerSource = `"use strict";
+const C = ${JSON.stringify(CONTROL)};
+const nodeThreads = typeof require === "function" ? require("node:worker_threads") : null;
+const post = (message) => (nodeThreads ? nodeThreads.parentPort.postMessage(message) : self.postMessage(message));
+function onFirstMessage(handler) {
+  if (nodeThreads) nodeThreads.parentPort.once("message", handler);
+  else self.onmessage = (event) => { self.onmessage = null; handler(event.data); };
+}
+
+onFirstMessage(async ({ module, memory, control, argsOffset, errorsOffset, index, names }) => {
+  let kernels;
+  try {
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    kernels = names.map((name) => instance.exports[name]);
+  } catch (error) {
+    post({ error: String((error && error.stack) || error) });
+    return;
+  }
+  const ctl = new Int32Array(control);
+  const slot = C.SLOT_BASE + index * C.SLOT_INTS;
+  const args = new Float64Array(control, argsOffset + index * C.MAX_ARGS * 8, C.MAX_ARGS);
+  const errorBytes = new Uint8Array(control, errorsOffset + index * C.ERROR_BYTES, C.ERROR_BYTES);
+  const encoder = new TextEncoder();
+  // Read before saying ready: the first dispatch may bump the generation as soon as we do.
+  let seen = Atomics.load(ctl, C.GENERATION);
+  post({ ready: true });
+
+  for (;;) {
+    Atomics.wait(ctl, C.GENERATION, seen);
+    const generation = Atomics.load(ctl, C.GENERATION);
+    if (generation === seen) continue;
+    seen = generation;
+    if (Atomics.load(ctl, C.QUIT)) break;
+    const kernel = ctl[slot];
+    if (kernel >= 0) {
+      try {
+        const argc = ctl[slot + 1];
+        kernels[kernel](...args.subarray(0, argc));
+      } catch (error) {
+        // TextEncoder cannot write into shared memory: encode, then copy.
+        const text = encoder.encode(String((error && error.message) || error)).subarray(0, C.ERROR_BYTES);
+        errorBytes.set(text);
+        ctl[slot + 2] = text.length + 1;
+      }
+    }
+    if (Atomics.sub(ctl, C.PENDING, 1) === 1) Atomics.notify(ctl, C.PENDING);
+  }
+});
+`;
