@@ -19,7 +19,7 @@ export interface Umap2dOptions {
   nEpochs?: number;
 }
 
-/** Lays N embeddings (N x dim, row-major) out in 2-D; returns N x 2 coordinates, row-major. */
+/** Lays N embeddings (N x dim, row-major) out in 2-D; returns N x 2 coordinates, row-major. Needs `await init()`. */
 export function umap2d(embeddings: Float32Array, dim: number, options: Umap2dOptions = {}): Float32Array {
   if (!Number.isInteger(dim) || dim < 1) throw new Error(`umap2d: dim must be a positive integer, got ${dim}`);
   if (embeddings.length % dim !== 0) {

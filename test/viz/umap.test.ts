@@ -1,6 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Generator } from "../../src/index.js";
 import { umap2d } from "../../src/umap.js";
+import { setup } from "../helpers/setup.js";
+
+// umap2d finds the exact neighbours with the wasm GEMM.
+beforeAll(setup);
 
 /** Three Gaussian clusters of 60 points in 16-D, centres 10 apart, unit noise. */
 function clusters(seed: number) {
