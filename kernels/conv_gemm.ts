@@ -6,6 +6,9 @@
 // forward   y[p, co]        = Σ_{t, c} x[p shifted by t, c] · W[t, c, co]        (any stride)
 // filter   dW[t, c, co]     = Σ_p x[p shifted by t, c] · dz[p, co]
 // input    dx[q, c]         = Σ_{t, co} dz[q shifted back by t, co] · W[t, c, co]  (stride 1)
+//
+// Each kernel computes the rows [i0, i1) of its GEMM's C (i0 a multiple of 4), so threads can
+// share one product: every element is summed in the same order whatever the split.
 
 import { blockRows, NR, pack_b, roundUp8, strip4, STAGE_FLOATS } from "./gemm";
 
@@ -104,10 +107,11 @@ function gather4(src: usize, sh: i32, sw: i32, ch: i32, imgs: usize, t0: i32, t1
  */
 export function conv2d_implicit_forward(x: usize, wt: usize, bias: usize, y: usize, scratch: usize,
                                         n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
-                                        kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32): void {
+                                        kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32,
+                                        i0: i32, i1: i32): void {
   const taps = kh * kw;
   const k = taps * cin;
-  const m = n * oh * ow;
+  const m = min(n * oh * ow, i1);
   const tpb = tapsPerBlock(cout, k, cin);
   const kcMax = tpb * cin;
   const packed = scratch;
@@ -125,7 +129,7 @@ export function conv2d_implicit_forward(x: usize, wt: usize, bias: usize, y: usi
     pack_b(wt, cout, packed, cout, k0, kb, 0);
     const first = t0 == 0;
     const last = t1 == taps;
-    for (let i = 0; i < m; i += 4) {
+    for (let i = i0; i < m; i += 4) {
       points4(info, i, m, oh, ow);
       gather4(x, h, w, cin, info, t0, t1, kw, sh, sw, 1, -pt, -pl, packedA, zeroes);
       strip4(packedA, packed, y + <usize>i * ldc, ldc, cout, kb, !first, first ? bias : 0, last && relu != 0, stage, min(4, m - i));
@@ -139,10 +143,10 @@ export function conv2d_implicit_forward(x: usize, wt: usize, bias: usize, y: usi
  */
 export function conv2d_implicit_input(dz: usize, wt: usize, dx: usize, scratch: usize,
                                       n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
-                                      kh: i32, kw: i32, pt: i32, pl: i32): void {
+                                      kh: i32, kw: i32, pt: i32, pl: i32, i0: i32, i1: i32): void {
   const taps = kh * kw;
   const k = taps * cout;
-  const m = n * h * w;
+  const m = min(n * h * w, i1);
   const tpb = tapsPerBlock(cin, k, cout);
   const kcMax = tpb * cout;
   const packed = scratch;
@@ -158,7 +162,7 @@ export function conv2d_implicit_input(dz: usize, wt: usize, dx: usize, scratch: 
     const kb = (t1 - t0) * cout;
     pack_b_taps_transposed(wt, packed, cin, cout, t0, t1);
     const first = t0 == 0;
-    for (let i = 0; i < m; i += 4) {
+    for (let i = i0; i < m; i += 4) {
       points4(info, i, m, h, w);
       gather4(dz, oh, ow, cout, info, t0, t1, kw, 1, 1, -1, pt, pl, packedA, zeroes);
       strip4(packedA, packed, dx + <usize>i * ldc, ldc, cin, kb, !first, 0, false, stage, min(4, m - i));
@@ -190,8 +194,8 @@ function pack_b_taps_transposed(wt: usize, dst: usize, cin: i32, cout: i32, t0: 
  */
 export function conv2d_implicit_filter(x: usize, dz: usize, dw: usize, scratch: usize,
                                        n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
-                                       kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
-  const m = kh * kw * cin;
+                                       kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, i0: i32, i1: i32): void {
+  const m = min(kh * kw * cin, i1);
   const pixels = n * oh * ow;
   const kcMax = blockRows(cout, pixels);
   const packed = scratch;
@@ -203,7 +207,7 @@ export function conv2d_implicit_filter(x: usize, dz: usize, dw: usize, scratch: 
   for (let k0 = 0; k0 < pixels; k0 += kcMax) {
     const kb = min(kcMax, pixels - k0);
     pack_b(dz, cout, packed, cout, k0, kb, 0);
-    for (let i = 0; i < m; i += 4) {
+    for (let i = i0; i < m; i += 4) {
       // Rows i..i+3 of dW: (tap, channel) pairs; the strip reads, for each pixel, those 4 values.
       const rows = min(4, m - i);
       const t = i / cin;

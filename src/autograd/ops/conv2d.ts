@@ -10,8 +10,8 @@
 //   path for tests and benchmarks, and for the input gradient of strided convolutions.
 // With relu, the backward masks the output gradient by y > 0 (dZ), as relu's backward does.
 
-import { gemm } from "../../wasm/gemm.js";
-import { kernels } from "../../wasm/loader.js";
+import { gemm, gemmParallelism } from "../../wasm/gemm.js";
+import { kernels, parallelRun } from "../../wasm/loader.js";
 import { isGradEnabled, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import { axis, checkPadding, pair, type Padding } from "./window.js";
@@ -38,10 +38,6 @@ interface ConvKernels {
   conv2d_direct_forward(x: number, wt: number, b: number, y: number, scratch: number, ...geometryAndRelu: [...Geometry, number]): void;
   conv2d_direct_backward_filter(x: number, dz: number, dw: number, scratch: number, ...geometry: Geometry): void;
   conv_gemm_scratch_floats(n: number, k: number, perTap: number, ch: number): number;
-  conv2d_implicit_forward(x: number, wt: number, bias: number, y: number, scratch: number, ...geometryAndRelu: [...Geometry, number]): void;
-  conv2d_implicit_filter(x: number, dz: number, dw: number, scratch: number, ...geometry: Geometry): void;
-  conv2d_implicit_input(dz: number, wt: number, dx: number, scratch: number, n: number, h: number, w: number, cin: number,
-    oh: number, ow: number, cout: number, kh: number, kw: number, pt: number, pl: number): void;
 }
 
 export type Conv2dPath = "auto" | "direct" | "implicit" | "gemm";
@@ -57,6 +53,28 @@ const DIRECT_FILTER_MAX_TAPS = 16;
 
 function direct(path: Conv2dPath, taps: number, maxTaps: number): boolean {
   return path === "direct" || (path === "auto" && taps <= maxTaps);
+}
+
+/**
+ * Runs an implicit-GEMM conv kernel (an (m x n) · (n... x k) product computed by rows [i0, i1))
+ * on as many threads as gemm() would use for a product of that size, each thread on a range of
+ * whole 4-row strips with its own scratch. `args(scratch)` gives the arguments before i0, i1.
+ */
+function implicitGemm(kernel: string, m: number, n: number, k: number, scratchFloats: number, args: (scratch: number) => number[]): void {
+  const threads = gemmParallelism(m, n, k).threads;
+  const strips = Math.ceil(m / 4);
+  const shares: number[][] = [];
+  const scratch: Tensor[] = [];
+  for (let t = 0; t < threads; t++) {
+    const i0 = 4 * Math.floor((strips * t) / threads);
+    const i1 = Math.min(m, 4 * Math.floor((strips * (t + 1)) / threads));
+    const work = Tensor.empty([scratchFloats]);
+    scratch.push(work);
+    shares.push([...args(work.ptr), i0, i1]);
+  }
+  if (threads === 1) (kernels<Record<string, (...a: number[]) => void>>()[kernel])(...shares[0]);
+  else parallelRun(kernel, shares);
+  for (const w of scratch) w.dispose();
 }
 
 export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
@@ -93,7 +111,6 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
     return patches;
   };
 
-  const scratch = (...dims: [number, number, number, number]) => Tensor.empty([k.conv_gemm_scratch_floats(...dims)]);
   const y = Tensor.empty([n, oh, ow, cout]);
   let patches: Tensor | null = null;
   if (direct(conv2dStrategy.forward, taps, DIRECT_FORWARD_MAX_TAPS)) {
@@ -101,9 +118,8 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
     k.conv2d_direct_forward(x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, rowPatches.ptr, ...g, relu);
     rowPatches.dispose();
   } else if (conv2dStrategy.forward !== "gemm") {
-    const work = scratch(cout, taps, cin, cin);
-    k.conv2d_implicit_forward(x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, work.ptr, ...g, relu);
-    work.dispose();
+    implicitGemm("conv2d_implicit_forward", rows, cout, taps, k.conv_gemm_scratch_floats(cout, taps, cin, cin),
+      (work) => [x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, work, ...g, relu]);
   } else {
     patches = im2col();
     gemm({ a: patches, b: kernel, c: y, m: rows, n: cout, k: taps });
@@ -136,9 +152,8 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
           out.dispose();
         }
       } else if (conv2dStrategy.filter !== "gemm") {
-        const work = scratch(cout, rows, 0, 0);
-        k.conv2d_implicit_filter(x.ptr, dz.ptr, dw.ptr, work.ptr, ...g);
-        work.dispose();
+        implicitGemm("conv2d_implicit_filter", taps, cout, rows, k.conv_gemm_scratch_floats(cout, rows, 0, 0),
+          (work) => [x.ptr, dz.ptr, dw!.ptr, work, ...g]);
       } else {
         const p = patches ?? im2col();
         gemm({ a: p, b: dz, c: dw, m: taps, n: cout, k: rows, transA: true });
@@ -152,9 +167,8 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
       if (identityPatches) {
         gemm({ a: dz, b: kernel, c: dx, m: rows, n: taps, k: cout, transB: true });
       } else if (sh === 1 && sw === 1 && conv2dStrategy.forward !== "gemm") {
-        const work = scratch(cin, kh * kw * cout, cout, cout);
-        k.conv2d_implicit_input(dz.ptr, kernel.ptr, dx.ptr, work.ptr, n, h, w, cin, oh, ow, cout, kh, kw, g[11], g[12]);
-        work.dispose();
+        implicitGemm("conv2d_implicit_input", n * h * w, cin, kh * kw * cout, k.conv_gemm_scratch_floats(cin, kh * kw * cout, cout, cout),
+          (work) => [dz.ptr, kernel.ptr, dx!.ptr, work, n, h, w, cin, oh, ow, cout, kh, kw, g[11], g[12]]);
       } else {
         const dPatches = Tensor.empty([rows, taps]);
         gemm({ a: dz, b: kernel, c: dPatches, m: rows, n: taps, k: cout, transB: true });
