@@ -1,6 +1,7 @@
 // The README's example runs as written and prints what its comments say.
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -25,4 +26,22 @@ describe("examples/autograd.mjs", () => {
     });
     expect(printed).toEqual(expected);
   });
+});
+
+describe("examples/keras-style.mjs", () => {
+  it("stands in the README verbatim, trains, and writes the projector files", () => {
+    const source = readFileSync(join(root, "examples/keras-style.mjs"), "utf8");
+    expect(readFileSync(join(root, "README.md"), "utf8")).toContain(source.trim());
+    const cwd = mkdtempSync(join(tmpdir(), "wasmgrad-example-"));
+    try {
+      const run = spawnSync(process.execPath, [join(root, "examples/keras-style.mjs")], { encoding: "utf8", cwd, timeout: 120_000 });
+      expect(run.stderr).toBe("");
+      expect(run.status).toBe(0);
+      const p1 = Number(/precision@1 ([\d.]+)/.exec(run.stdout)![1]);
+      expect(p1).toBeGreaterThan(0.6); // chance is about 0.1
+      for (const f of ["vecs.tsv", "meta.tsv", "projector_config.json"]) expect(existsSync(join(cwd, "runs/example", f))).toBe(true);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -12,6 +12,7 @@
 
 import { gemm, gemmParallelism } from "../../wasm/gemm.js";
 import { kernels, parallelRun } from "../../wasm/loader.js";
+import { imageRanges, runOverImages } from "../../wasm/split.js";
 import { isGradEnabled, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import { axis, checkPadding, pair, type Padding } from "./window.js";
@@ -38,6 +39,7 @@ interface ConvKernels {
   conv2d_direct_forward(x: number, wt: number, b: number, y: number, scratch: number, ...geometryAndRelu: [...Geometry, number]): void;
   conv2d_direct_backward_filter(x: number, dz: number, dw: number, scratch: number, ...geometry: Geometry): void;
   conv_gemm_scratch_floats(n: number, k: number, perTap: number, ch: number): number;
+  accumulate(dst: number, src: number, n: number): void;
 }
 
 export type Conv2dPath = "auto" | "direct" | "implicit" | "gemm";
@@ -114,9 +116,13 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
   const y = Tensor.empty([n, oh, ow, cout]);
   let patches: Tensor | null = null;
   if (direct(conv2dStrategy.forward, taps, DIRECT_FORWARD_MAX_TAPS)) {
-    const rowPatches = Tensor.empty([ow * taps]);
-    k.conv2d_direct_forward(x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, rowPatches.ptr, ...g, relu);
-    rowPatches.dispose();
+    // Images are independent: threads take ranges of them, each with its own patch row.
+    const inBytes = h * w * cin * 4;
+    const outBytes = oh * ow * cout * 4;
+    const rowPatches = Array.from({ length: imageRanges(n, n * (inBytes + outBytes)).length }, () => Tensor.empty([ow * taps]));
+    runOverImages("conv2d_direct_forward", n, n * (inBytes + outBytes), (start, count, t) =>
+      [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, rowPatches[t].ptr, count, ...g.slice(1), relu]);
+    for (const r of rowPatches) r.dispose();
   } else if (conv2dStrategy.forward !== "gemm") {
     implicitGemm("conv2d_implicit_forward", rows, cout, taps, k.conv_gemm_scratch_floats(cout, taps, cin, cin),
       (work) => [x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, work, ...g, relu]);
@@ -142,15 +148,21 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
     if (kernel.requiresGrad) {
       dw = Tensor.empty(kernel.shape);
       if (direct(conv2dStrategy.filter, taps, DIRECT_FILTER_MAX_TAPS)) {
-        // The kernel fills taps rounded up to 4; write straight into dw when that is its size.
-        const out = taps % 4 === 0 ? dw : Tensor.empty([(taps + 3) & ~3, cout]);
-        const rowPatches = Tensor.empty([ow * taps + 4]);
-        k.conv2d_direct_backward_filter(x.ptr, dz.ptr, out.ptr, rowPatches.ptr, ...g);
-        rowPatches.dispose();
-        if (out !== dw) {
-          dw.view().set(out.view().subarray(0, dw.size));
-          out.dispose();
-        }
+        // The batch is always summed as two halves, each into its own buffer (taps rounded up to
+        // 4, as the kernel writes them), then added: the halves run on two threads when there
+        // are, and the sum is the same bit for bit either way.
+        const halves: [number, number][] = n >= 2 ? [[0, n >> 1], [n >> 1, n - (n >> 1)]] : [[0, n]];
+        const inBytes = h * w * cin * 4;
+        const dzBytes = oh * ow * cout * 4;
+        const outs = halves.map(() => Tensor.empty([(taps + 3) & ~3, cout]));
+        const rowPatches = halves.map(() => Tensor.empty([ow * taps + 4]));
+        const shares = halves.map(([start, count], i) =>
+          [x.ptr + start * inBytes, dz.ptr + start * dzBytes, outs[i].ptr, rowPatches[i].ptr, count, ...g.slice(1)]);
+        if (shares.length === 2 && imageRanges(n, n * (inBytes + dzBytes)).length >= 2) parallelRun("conv2d_direct_backward_filter", shares);
+        else for (const share of shares) (k.conv2d_direct_backward_filter as (...a: number[]) => void)(...share);
+        if (outs.length === 2) k.accumulate(outs[0].ptr, outs[1].ptr, outs[0].size);
+        dw.view().set(outs[0].view().subarray(0, dw.size));
+        for (const t of [...outs, ...rowPatches]) t.dispose();
       } else if (conv2dStrategy.filter !== "gemm") {
         implicitGemm("conv2d_implicit_filter", taps, cout, rows, k.conv_gemm_scratch_floats(cout, rows, 0, 0),
           (work) => [x.ptr, dz.ptr, dw!.ptr, work, ...g]);

@@ -3,7 +3,7 @@
 // routes each gradient there. Ties: the first maximum in row-major window order wins, as in
 // TensorFlow; overlapping windows accumulate.
 
-import { kernels } from "../../wasm/loader.js";
+import { runOverImages } from "../../wasm/split.js";
 import { isGradEnabled, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import { axis, checkPadding, pair, type Padding } from "./window.js";
@@ -20,11 +20,6 @@ export interface MaxPool2dOptions {
 type PoolArgs = [n: number, h: number, w: number, c: number, ph: number, pw: number,
   sh: number, sw: number, pt: number, pl: number, oh: number, ow: number];
 
-interface PoolKernels {
-  maxpool2d_forward(x: number, y: number, arg: number, ...args: PoolArgs): void;
-  maxpool2d_backward(gy: number, arg: number, gx: number, ...args: PoolArgs): void;
-}
-
 export function maxPool2d(x: Tensor, options: MaxPool2dOptions = {}): Tensor {
   if (x.rank !== 4) throw new Error(`maxPool2d: input must have rank 4 [batch, height, width, channels], got shape [${x.shape}]`);
   if (x.size === 0) throw new Error(`maxPool2d: input shape [${x.shape}] has a zero size`);
@@ -39,18 +34,24 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions = {}): Tensor {
   const colsAxis = axis(w, pw, sw, padding);
   const args: PoolArgs = [n, h, w, c, ph, pw, sh, sw, rowsAxis.before, colsAxis.before, rowsAxis.out, colsAxis.out];
   if (n * h * w > 0x7fffffff) throw new Error(`maxPool2d: input has ${n * h * w} pixels, more than the i32 indices can hold`);
-  const k = kernels<PoolKernels>();
   const y = Tensor.empty([n, rowsAxis.out, colsAxis.out, c]);
-  // Winner indices, as i32 bit patterns in a float32-sized buffer.
+  // Winner indices, as i32 bit patterns in a float32-sized buffer. Threads take ranges of images;
+  // the indices are relative to a range's first image, and the backward splits the same way.
   const arg = Tensor.empty(y.shape);
-  k.maxpool2d_forward(x.ptr, y.ptr, arg.ptr, ...args);
+  const inBytes = (h * w * c) * 4;
+  const outBytes = (rowsAxis.out * colsAxis.out * c) * 4;
+  const bytes = n * (inBytes + 2 * outBytes);
+  const tail = args.slice(1);
+  runOverImages("maxpool2d_forward", n, bytes, (start, count) =>
+    [x.ptr + start * inBytes, y.ptr + start * outBytes, arg.ptr + start * outBytes, count, ...tail]);
   if (!isGradEnabled() || !x.requiresGrad) {
     arg.dispose();
     return y;
   }
   record("maxPool2d", [x], y, (gy) => {
     const gx = Tensor.empty(x.shape);
-    k.maxpool2d_backward(gy.ptr, arg.ptr, gx.ptr, ...args);
+    runOverImages("maxpool2d_backward", n, bytes, (start, count) =>
+      [gy.ptr + start * outBytes, arg.ptr + start * outBytes, gx.ptr + start * inBytes, count, ...tail]);
     return [gx];
   });
   return y;
