@@ -153,13 +153,11 @@ function trainingBatches(train: MnistSplit, options: TrainMnistOptions): Dataset
 function embed(model: Sequential, split: MnistSplit, batchSize = 128): Float32Array {
   const dim = model.outputShapes().at(-1)!.reduce((a, b) => a * b, 1);
   const out = new Float32Array(split.count * dim);
-  const pixels = split.height * split.width * split.channels;
   for (let start = 0; start < split.count; start += batchSize) {
     const n = Math.min(batchSize, split.count - start);
-    const x = new Float32Array(n * pixels);
-    const bytes = split.images.subarray(start * pixels, (start + n) * pixels);
-    for (let i = 0; i < x.length; i++) x[i] = bytes[i] / 255;
-    tidy(() => out.set(model.predict(x, { batchSize: n }).view(), start * dim));
+    // The same float32 pixels as training batches get (value / 255), one batch at a time.
+    const { images } = toBatch(split, Array.from({ length: n }, (_, i) => start + i));
+    tidy(() => out.set(model.predict(images, { batchSize: n }).view(), start * dim));
   }
   return out;
 }
