@@ -68,7 +68,8 @@ export interface TrainMnistReport {
   test: RetrievalMetrics & { embedSeconds: number; metricsSeconds: number };
   umapSeconds: number | null;
   totalSeconds: number;
-  memory: { peakRssBytes: number; wasmMemoryBytes: number; peakTensorBytes: number };
+  /** Peak RSS of the whole run, and up to the end of training and embedding (before the UMAP picture). */
+  memory: { peakRssBytes: number; peakRssBeforeUmapBytes: number; wasmMemoryBytes: number; peakTensorBytes: number };
   threads: number;
 }
 
@@ -259,6 +260,7 @@ export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnist
   const metrics = retrievalMetrics(embeddings, test.labels, { dim, metric: options.distance });
   const metricsSeconds = (performance.now() - tMetrics) / 1000;
 
+  const peakRssBeforeUmapBytes = process.resourceUsage().maxRSS * 1024;
   const files: Record<string, string> = {};
   Object.assign(files, await writeProjectorFiles(options.out, embeddings, dim, test.labels));
   let umapSeconds: number | null = null;
@@ -288,6 +290,7 @@ export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnist
     totalSeconds: (performance.now() - t0) / 1000,
     memory: {
       peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      peakRssBeforeUmapBytes,
       wasmMemoryBytes: memoryStats().wasmMemoryBytes,
       peakTensorBytes: memoryStats().peakBytes,
     },

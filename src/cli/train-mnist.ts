@@ -142,7 +142,7 @@ async function main(argv: string[]): Promise<number> {
   console.log("");
   console.log(`Test (${t.count} images): precision@1 ${t.precisionAt1.toFixed(4)}, R-precision ${t.rPrecision.toFixed(4)}, MAP@R ${t.mapAtR.toFixed(4)}`);
   console.log(`Loss per epoch: ${result.report.lossPerEpoch.map((l) => l.toFixed(4)).join(", ")}`);
-  console.log(`Total ${result.report.totalSeconds.toFixed(1)} s; peak RSS ${(result.report.memory.peakRssBytes / 2 ** 20).toFixed(0)} MiB, WebAssembly memory ${(result.report.memory.wasmMemoryBytes / 2 ** 20).toFixed(0)} MiB`);
+  console.log(`Total ${result.report.totalSeconds.toFixed(1)} s; peak RSS ${(result.report.memory.peakRssBytes / 2 ** 20).toFixed(0)} MiB (${(result.report.memory.peakRssBeforeUmapBytes / 2 ** 20).toFixed(0)} MiB before the UMAP picture), WebAssembly memory ${(result.report.memory.wasmMemoryBytes / 2 ** 20).toFixed(0)} MiB`);
   if (result.report.checkpoint) console.log(`Checkpoint after epoch ${result.report.lossPerEpoch.length}: ${result.report.checkpoint} (continue with --resume ${out} --epochs N)`);
   console.log(`Wrote to ${out}:`);
   for (const [what, path] of Object.entries(result.files)) console.log(`  ${what.padEnd(12)} ${path}`);
