@@ -68,7 +68,7 @@ export interface TrainMnistReport {
   test: RetrievalMetrics & { embedSeconds: number; metricsSeconds: number };
   umapSeconds: number | null;
   totalSeconds: number;
-  /** Peak RSS of the whole run, and up to the end of training and embedding (before the UMAP picture). */
+  /** Peak RSS of the whole run, and up to the projector files (before the UMAP picture). */
   memory: { peakRssBytes: number; peakRssBeforeUmapBytes: number; wasmMemoryBytes: number; peakTensorBytes: number };
   threads: number;
 }
@@ -260,9 +260,9 @@ export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnist
   const metrics = retrievalMetrics(embeddings, test.labels, { dim, metric: options.distance });
   const metricsSeconds = (performance.now() - tMetrics) / 1000;
 
-  const peakRssBeforeUmapBytes = process.resourceUsage().maxRSS * 1024;
   const files: Record<string, string> = {};
   Object.assign(files, await writeProjectorFiles(options.out, embeddings, dim, test.labels));
+  const peakRssBeforeUmapBytes = process.resourceUsage().maxRSS * 1024;
   let umapSeconds: number | null = null;
   if (options.umap) {
     const tUmap = performance.now();
