@@ -6,6 +6,10 @@
 /** y = max over each window; arg[i] = input pixel index of the winner of y[i] (i32). */
 export function maxpool2d_forward(x: usize, y: usize, arg: usize, n: i32, h: i32, w: i32, c: i32,
                                   ph: i32, pw: i32, sh: i32, sw: i32, pt: i32, pl: i32, oh: i32, ow: i32): void {
+  if (ph == 2 && pw == 2 && sh == 2 && sw == 2 && pt == 0 && pl == 0 && 2 * oh <= h && 2 * ow <= w && (c & 3) == 0) {
+    maxpool2x2_forward(x, y, arg, n, h, w, c, oh, ow);
+    return;
+  }
   const row = <usize>c << 2;
   let yp = y;
   let ap = arg;
@@ -70,6 +74,10 @@ export function maxpool2d_forward(x: usize, y: usize, arg: usize, n: i32, h: i32
  */
 export function maxpool2d_backward(gy: usize, arg: usize, gx: usize, n: i32, h: i32, w: i32, c: i32,
                                    ph: i32, pw: i32, sh: i32, sw: i32, pt: i32, pl: i32, oh: i32, ow: i32): void {
+  if (ph == 2 && pw == 2 && sh == 2 && sw == 2 && pt == 0 && pl == 0 && 2 * oh == h && 2 * ow == w && (c & 3) == 0) {
+    maxpool2x2_backward(gy, arg, gx, n, h, w, c, oh, ow);
+    return;
+  }
   const row = <usize>c << 2;
   // Windows that do not overlap own their pixels: store instead of read-add-write.
   const overlap = sh < ph || sw < pw;
@@ -114,6 +122,81 @@ export function maxpool2d_backward(gy: usize, arg: usize, gx: usize, n: i32, h: 
           const o = <usize>ch << 2;
           const dst = gx + <usize>load<i32>(ap + o) * row + o;
           store<f32>(dst, load<f32>(dst) + load<f32>(gp + o));
+        }
+        gp += row;
+        ap += row;
+      }
+    }
+  }
+}
+
+// The model's pooling, 2x2 windows with stride 2 and no padding, without the general loops:
+// the four pixels of a window are four pointers, compared channel group by channel group, with
+// the same first-maximum rule (a later pixel wins only when strictly greater).
+
+function maxpool2x2_forward(x: usize, y: usize, arg: usize, n: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32): void {
+  const row = <usize>c << 2;
+  const down = <usize>w * row;
+  let yp = y;
+  let ap = arg;
+  for (let img = 0; img < n; img++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const pixRow = (img * h + 2 * oy) * w;
+      for (let ox = 0; ox < ow; ox++) {
+        const pix = pixRow + 2 * ox;
+        const p00 = x + <usize>pix * row;
+        const i00 = i32x4.splat(pix);
+        const i01 = i32x4.splat(pix + 1);
+        const i10 = i32x4.splat(pix + w);
+        const i11 = i32x4.splat(pix + w + 1);
+        for (let o: usize = 0; o < row; o += 16) {
+          let best = v128.load(p00 + o);
+          let idx = i00;
+          let v = v128.load(p00 + row + o);
+          let m = f32x4.gt(v, best);
+          best = v128.bitselect(v, best, m);
+          idx = v128.bitselect(i01, idx, m);
+          v = v128.load(p00 + down + o);
+          m = f32x4.gt(v, best);
+          best = v128.bitselect(v, best, m);
+          idx = v128.bitselect(i10, idx, m);
+          v = v128.load(p00 + down + row + o);
+          m = f32x4.gt(v, best);
+          best = v128.bitselect(v, best, m);
+          idx = v128.bitselect(i11, idx, m);
+          v128.store(yp + o, best);
+          v128.store(ap + o, idx);
+        }
+        yp += row;
+        ap += row;
+      }
+    }
+  }
+}
+
+/** Every input pixel belongs to exactly one window: each gets its gradient or 0, no zeroing pass. */
+function maxpool2x2_backward(gy: usize, arg: usize, gx: usize, n: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32): void {
+  const row = <usize>c << 2;
+  const down = <usize>w * row;
+  let gp = gy;
+  let ap = arg;
+  for (let img = 0; img < n; img++) {
+    for (let oy = 0; oy < oh; oy++) {
+      const pixRow = (img * h + 2 * oy) * w;
+      for (let ox = 0; ox < ow; ox++) {
+        const pix = pixRow + 2 * ox;
+        const d00 = gx + <usize>pix * row;
+        const i00 = i32x4.splat(pix);
+        const i01 = i32x4.splat(pix + 1);
+        const i10 = i32x4.splat(pix + w);
+        const i11 = i32x4.splat(pix + w + 1);
+        for (let o: usize = 0; o < row; o += 16) {
+          const g = v128.load(gp + o);
+          const idx = v128.load(ap + o);
+          v128.store(d00 + o, v128.and(g, i32x4.eq(idx, i00)));
+          v128.store(d00 + row + o, v128.and(g, i32x4.eq(idx, i01)));
+          v128.store(d00 + down + o, v128.and(g, i32x4.eq(idx, i10)));
+          v128.store(d00 + down + row + o, v128.and(g, i32x4.eq(idx, i11)));
         }
         gp += row;
         ap += row;

@@ -99,6 +99,27 @@ describe("maxPool2d", () => {
       ]);
     }));
 
+  it("routes ties to the first maximum on the 2x2/stride-2 fast path too (channels a multiple of 4)", () =>
+    tidy(() => {
+      // The first four channels of the case above, so the specialised 2x2 kernel runs.
+      const pixels = [
+        [5, 1, 7, 3],
+        [5, 7, 0, 3],
+        [5, 7, 7, 3],
+        [5, 2, 7, 3],
+      ];
+      const x = tensor(pixels.flat(), [1, 2, 2, 4], { requiresGrad: true });
+      const y = maxPool2d(x);
+      expect(Array.from(y.toArray())).toEqual([5, 7, 7, 3]);
+      y.backward(tensor([1, 2, 3, 4], [1, 1, 1, 4]));
+      expect(Array.from(x.grad!.toArray())).toEqual([
+        1, 0, 3, 4,
+        0, 2, 0, 0,
+        0, 0, 0, 0,
+        0, 0, 0, 0,
+      ]);
+    }));
+
   it("accumulates the gradients of overlapping windows", () =>
     tidy(() => {
       const x = tensor([1, 9, 2, 3], [1, 1, 4, 1], { requiresGrad: true });
