@@ -1,10 +1,12 @@
 // Embedding-head ops at the tutorial's shapes, batch 32: dropout on the pooled conv2 output
-// (32,14,14,64) and L2 normalization of the (32,256) embeddings. Both are memory-bound: GB/s
-// counts the bytes each pass must read and write once.
+// (32,14,14,64), flatten of (32,7,7,32), L2 normalization of the (32,256) embeddings (memory-bound:
+// GB/s counts the bytes each pass must read and write once), and the loss's distance matrices
+// over the (32,256) embeddings.
 
-import { dropout, Generator, l2Normalize, Tensor, tidy } from "../src/index.js";
+import { angularDistance, dropout, flatten, Generator, l2Normalize, noGrad, pairwiseDistance, Tensor, tidy } from "../src/index.js";
 import { kernels } from "../src/wasm/loader.js";
 import { dropoutReference } from "../test/reference/dropout.js";
+import { angularDistanceReference, pairwiseDistanceReference } from "../test/reference/distance.js";
 import { l2NormalizeGradReference, l2NormalizeReference } from "../test/reference/l2normalize.js";
 import { type BenchOptions, type BenchRow, measure, row } from "./harness.js";
 
@@ -72,6 +74,29 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
   rows.push(row({ group, name: "l2Normalize backward", shape: eShape, impl: "reference" },
     measure(() => void l2NormalizeGradReference(es, ges, 256), timing), { bytes: 3 * m * 4 }));
 
-  for (const t of [x, gy, gx, e, ge, ye, gxe, sumsq]) t.dispose();
+  // Flatten (a copy, and its gradient reshaped back).
+  const f = filled([32, 7, 7, 32], 6);
+  f.requiresGrad = true;
+  const fBytes = 2 * f.size * 4;
+  rows.push(row({ group, name: "flatten forward", shape: "(32,7,7,32)", impl: "simd" },
+    measure(() => tidy(() => void noGrad(() => flatten(f))), timing), { bytes: fBytes }));
+  rows.push(row({ group, name: "flatten forward+backward", shape: "(32,7,7,32)", impl: "simd" },
+    measure(() => tidy(() => { const y = flatten(f); y.backward(Tensor.zeros(y.shape)); f.grad?.dispose(); f.grad = null; }), timing), { bytes: 2 * fBytes }));
+
+  // The loss's distances: D = 256 per row, 32x32 out; the GEMM x·xᵀ is 2·32·32·256 FLOP.
+  const flops = 2 * 32 * 32 * 256;
+  e.requiresGrad = true;
+  for (const [name, op, reference] of [
+    ["pairwiseDistance", (t: Tensor) => pairwiseDistance(t), (v: Float32Array) => pairwiseDistanceReference(v, 32, 256)],
+    ["angularDistance", (t: Tensor) => angularDistance(t), (v: Float32Array) => angularDistanceReference(v, 32, 256)],
+  ] as const) {
+    rows.push(row({ group, name: `${name} forward`, shape: eShape, impl: "simd" },
+      measure(() => tidy(() => void noGrad(() => op(e))), timing), { flops }));
+    rows.push(row({ group, name: `${name} forward+backward`, shape: eShape, impl: "simd" },
+      measure(() => tidy(() => { const d = op(e); d.backward(Tensor.zeros(d.shape).set(new Float32Array(d.size).fill(1e-3))); e.grad?.dispose(); e.grad = null; }), timing), { flops: 3 * flops }));
+    rows.push(row({ group, name: `${name} forward`, shape: eShape, impl: "reference" }, measure(() => void reference(es), timing), { flops }));
+  }
+
+  for (const t of [x, gy, gx, e, ge, ye, gxe, sumsq, f]) t.dispose();
   return rows;
 }
