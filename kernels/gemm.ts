@@ -10,8 +10,13 @@
 // last multiple of 8 are computed on the zero padding and stored through a scalar epilogue.
 
 export const NR = 8;
-/** Bytes of packed B kept per K block: a block should sit in L2 while every row tile reads it. */
-const PACK_BUDGET_BYTES = 256 * 1024;
+/**
+ * Bytes of packed B per K block (at least 64 rows): small enough that the panels a 4-row strip
+ * streams through stay in L1 (32 KB here) next to the packed strip of A. Measured with
+ * `npm run bench -- --only threads` (1-thread rows): 24 KB against 256 KB took the conv2-shaped
+ * GEMMs from 5.7-5.9 to 3.4-4.2 ms and dense dW from 1.4 to 0.87 ms; 48 KB was as slow as 256.
+ */
+const PACK_BUDGET_BYTES = 24 * 1024;
 /** A 4x8 tile staged for the scalar epilogue of the last, partial panel. */
 export const STAGE_FLOATS = 32;
 
