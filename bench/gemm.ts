@@ -9,6 +9,7 @@ import { kernels } from "../src/wasm/loader.js";
 import { Generator } from "../src/random.js";
 import { gemmReference } from "../test/reference/matmul.js";
 import { measure, row, type BenchOptions, type BenchRow, type MeasureOptions } from "./harness.js";
+import { MODEL_GEMMS, type GemmCase } from "./model-gemms.js";
 
 export const group = "gemm";
 
@@ -23,15 +24,7 @@ function random(n: number, rng: Generator): Float32Array {
   return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
 }
 
-interface Case {
-  name: string;
-  shape: string;
-  m: number;
-  n: number;
-  k: number;
-  transA?: boolean;
-  transB?: boolean;
-  bias?: boolean;
+interface Case extends GemmCase {
   /** Runs the SIMD version through the op rather than the raw GEMM. */
   op?: (a: Tensor, b: Tensor, bias: Tensor) => void;
 }
@@ -53,18 +46,13 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
   rows.push(peakRow);
   const peakNow = () => (iterations * PEAK_FLOP_PER_ITERATION) / (timePeak({ minMs: 60, minRuns: 5 }).medianMs / 1000) / 1e9;
 
-  const dense1 = "(32x1568)·(1568x256)";
-  const conv2 = "(6272x256)·(256x32)";
-  const cases: Case[] = [
-    { name: "dense forward (bias)", shape: dense1, m: 32, n: 256, k: 1568, bias: true,
-      op: (x, w, b) => noGrad(() => dense(x, w, b)) },
-    { name: "dense backward dx = dy·Wᵀ", shape: dense1, m: 32, n: 1568, k: 256, transB: true },
-    { name: "dense backward dW = xᵀ·dy", shape: dense1, m: 1568, n: 256, k: 32, transA: true },
-    { name: "matmul forward (conv2)", shape: conv2, m: 6272, n: 32, k: 256,
-      op: (a, b) => noGrad(() => matmul(a, b)) },
-    { name: "matmul backward dA = dC·Bᵀ", shape: conv2, m: 6272, n: 256, k: 32, transB: true },
-    { name: "matmul backward dB = Aᵀ·dC", shape: conv2, m: 256, n: 32, k: 6272, transA: true },
-  ];
+  // The two forward products run through their ops (dense, matmul), the backward ones as the
+  // exact GEMM calls the backward makes.
+  const ops: Record<string, Case["op"]> = {
+    "dense forward (bias)": (x, w, b) => noGrad(() => dense(x, w, b)),
+    "conv2 forward (as GEMM)": (a, b) => noGrad(() => matmul(a, b)),
+  };
+  const cases: Case[] = MODEL_GEMMS.map((c) => ({ ...c, op: ops[c.name] }));
 
   const rng = new Generator(7);
   for (const c of cases) {

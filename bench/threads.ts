@@ -7,31 +7,13 @@
 import { gemm, gemmParallelism, gemmSingleThread, setGemmMinFlopsPerThread, type GemmArgs } from "../src/wasm/gemm.js";
 import { allocator, memory, threadCount } from "../src/wasm/loader.js";
 import { Generator } from "../src/random.js";
+import { MODEL_GEMMS, type GemmCase } from "./model-gemms.js";
 import { measure, row, type BenchOptions, type BenchRow, type MeasureOptions } from "./harness.js";
 
 export const group = "threads";
 
-interface Case {
-  name: string;
-  shape: string;
-  m: number;
-  n: number;
-  k: number;
-  transA?: boolean;
-  transB?: boolean;
-  bias?: boolean;
-}
-
-const dense1 = "(32x1568)·(1568x256)";
-const conv2 = "(6272x256)·(256x32)";
-const modelCases: Case[] = [
-  { name: "dense forward (bias)", shape: dense1, m: 32, n: 256, k: 1568, bias: true },
-  { name: "dense backward dx = dy·Wᵀ", shape: dense1, m: 32, n: 1568, k: 256, transB: true },
-  { name: "dense backward dW = xᵀ·dy", shape: dense1, m: 1568, n: 256, k: 32, transA: true },
-  { name: "conv2 forward", shape: conv2, m: 6272, n: 32, k: 256, bias: true },
-  { name: "conv2 backward dA = dC·Bᵀ", shape: conv2, m: 6272, n: 256, k: 32, transB: true },
-  { name: "conv2 backward dB = Aᵀ·dC", shape: conv2, m: 256, n: 32, k: 6272, transA: true },
-];
+type Case = GemmCase;
+const modelCases = MODEL_GEMMS;
 
 /**
  * CPU time of all the process's threads per run (ms): unlike the wall time, it hardly depends on
