@@ -12,7 +12,7 @@
 
 import { gemm, gemmParallelism } from "../../wasm/gemm.js";
 import { kernels, parallelRun } from "../../wasm/loader.js";
-import { imageRanges, runOverImages } from "../../wasm/split.js";
+import { itemRanges, runOverRanges } from "../../wasm/split.js";
 import { isGradEnabled, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import { axis, checkPadding, pair, type Padding } from "./window.js";
@@ -122,8 +122,8 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
     // Images are independent: threads take ranges of them, each with its own patch row.
     const inBytes = h * w * cin * 4;
     const outBytes = oh * ow * cout * 4;
-    const rowPatches = Array.from({ length: imageRanges(n, n * (inBytes + outBytes)).length }, () => Tensor.empty([ow * taps]));
-    runOverImages("conv2d_direct_forward", n, n * (inBytes + outBytes), (start, count, t) =>
+    const rowPatches = Array.from({ length: itemRanges(n, n * (inBytes + outBytes)).length }, () => Tensor.empty([ow * taps]));
+    runOverRanges("conv2d_direct_forward", n, n * (inBytes + outBytes), (start, count, t) =>
       [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, rowPatches[t].ptr, count, ...g.slice(1), relu]);
     for (const r of rowPatches) r.dispose();
   } else if (conv2dStrategy.forward !== "gemm") {
@@ -161,7 +161,7 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
         const rowPatches = halves.map(() => Tensor.empty([ow * taps + 4]));
         const shares = halves.map(([start, count], i) =>
           [x.ptr + start * inBytes, dz.ptr + start * dzBytes, outs[i].ptr, rowPatches[i].ptr, count, ...g.slice(1)]);
-        if (shares.length === 2 && imageRanges(n, n * (inBytes + dzBytes)).length >= 2) parallelRun("conv2d_direct_backward_filter", shares);
+        if (shares.length === 2 && itemRanges(n, n * (inBytes + dzBytes)).length >= 2) parallelRun("conv2d_direct_backward_filter", shares);
         else for (const share of shares) (k.conv2d_direct_backward_filter as (...a: number[]) => void)(...share);
         if (outs.length === 2) k.accumulate(outs[0].ptr, outs[1].ptr, outs[0].size);
         dw.view().set(outs[0].view().subarray(0, dw.size));

@@ -3,7 +3,7 @@
 // routes each gradient there. Ties: the first maximum in row-major window order wins, as in
 // TensorFlow; overlapping windows accumulate.
 
-import { runOverImages } from "../../wasm/split.js";
+import { runOverRanges } from "../../wasm/split.js";
 import { isGradEnabled, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import { axis, checkPadding, pair, type Padding } from "./window.js";
@@ -42,7 +42,7 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions = {}): Tensor {
   const outBytes = (rowsAxis.out * colsAxis.out * c) * 4;
   const bytes = n * (inBytes + 2 * outBytes);
   const tail = args.slice(1);
-  runOverImages("maxpool2d_forward", n, bytes, (start, count) =>
+  runOverRanges("maxpool2d_forward", n, bytes, (start, count) =>
     [x.ptr + start * inBytes, y.ptr + start * outBytes, arg.ptr + start * outBytes, count, ...tail]);
   if (!isGradEnabled() || !x.requiresGrad) {
     arg.dispose();
@@ -50,7 +50,7 @@ export function maxPool2d(x: Tensor, options: MaxPool2dOptions = {}): Tensor {
   }
   record("maxPool2d", [x], y, (gy) => {
     const gx = Tensor.empty(x.shape);
-    runOverImages("maxpool2d_backward", n, bytes, (start, count) =>
+    runOverRanges("maxpool2d_backward", n, bytes, (start, count) =>
       [gy.ptr + start * outBytes, arg.ptr + start * outBytes, gx.ptr + start * inBytes, count, ...tail]);
     return [gx];
   });

@@ -2,12 +2,8 @@
 // kernel call per parameter updating it and its moments in place.
 
 import { Tensor } from "../../autograd/tensor.js";
-import { kernels } from "../../wasm/loader.js";
+import { runOverRanges } from "../../wasm/split.js";
 import { checkPositive, Optimizer } from "./optimizer.js";
-
-interface AdamKernels {
-  adam_update(p: number, g: number, m: number, v: number, n: number, lrT: number, beta1: number, beta2: number, epsilon: number): void;
-}
 
 export interface AdamOptions {
   learningRate?: number;
@@ -56,11 +52,13 @@ export class Adam extends Optimizer {
     this.iterations++;
     const t = this.iterations;
     const lrT = (this.learningRate * Math.sqrt(1 - this.beta2 ** t)) / (1 - this.beta1 ** t);
-    const k = kernels<AdamKernels>();
     for (const p of params) {
       if (!p.grad) continue;
       const [m, v] = this.moment(p);
-      k.adam_update(p.ptr, p.grad.ptr, m.ptr, v.ptr, p.size, lrT, this.beta1, this.beta2, this.epsilon);
+      // Elementwise: large parameters are split across threads, with the same result.
+      const [pp, gp, mp, vp] = [p.ptr, p.grad.ptr, m.ptr, v.ptr];
+      runOverRanges("adam_update", p.size, p.size * 20, (start, count) =>
+        [pp + 4 * start, gp + 4 * start, mp + 4 * start, vp + 4 * start, count, lrT, this.beta1, this.beta2, this.epsilon]);
     }
   }
 
