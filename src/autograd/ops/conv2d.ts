@@ -145,7 +145,23 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
     // dZ: the gradient before the activation; with relu, masked by y > 0 (one pass, with db).
     const dz = relu ? Tensor.empty(y.shape) : gy;
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
-    if (relu || db) k.conv2d_backward_bias(y.ptr, gy.ptr, dz.ptr, db ? db.ptr : 0, rows, cout, relu);
+    if (relu || db) {
+      // Two fixed halves of the rows (each with its own partial db, added after), run on two
+      // threads when there are: the same bits on any thread count.
+      const half = rows >> 1;
+      const parts: [number, number][] = half > 0 ? [[0, half], [half, rows - half]] : [[0, rows]];
+      const partial = db && parts.length === 2 ? Tensor.empty(bias!.shape) : null;
+      const shares = parts.map(([start, count], i) => {
+        const off = start * cout * 4;
+        return [y.ptr + off, gy.ptr + off, dz.ptr + off, db ? (i === 0 ? db.ptr : partial!.ptr) : 0, count, cout, relu];
+      });
+      if (parts.length === 2 && itemRanges(rows, rows * cout * 12).length >= 2) parallelRun("conv2d_backward_bias", shares);
+      else for (const share of shares) (k.conv2d_backward_bias as (...a: number[]) => void)(...share);
+      if (partial) {
+        k.accumulate(db!.ptr, partial.ptr, cout);
+        partial.dispose();
+      }
+    }
 
     let dw: Tensor | null = null;
     if (kernel.requiresGrad) {
