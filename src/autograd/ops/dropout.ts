@@ -3,14 +3,9 @@
 // (see kernels/dropout.ts), so the backward regenerates it instead of keeping it.
 
 import { Generator, globalGenerator } from "../../random.js";
-import { kernels } from "../../wasm/loader.js";
+import { runOverRanges } from "../../wasm/split.js";
 import { record } from "../tape.js";
 import { Tensor } from "../tensor.js";
-
-interface DropoutKernels {
-  dropout_forward(x: number, y: number, n: number, seedLo: number, seedHi: number, threshold: number, scale: number): void;
-  dropout_backward(gy: number, gx: number, n: number, seedLo: number, seedHi: number, threshold: number, scale: number): void;
-}
 
 export interface DropoutOptions {
   /** Apply the mask (default true); when false the input is returned as it is. */
@@ -34,13 +29,17 @@ export function dropout(x: Tensor, rate: number, options: DropoutOptions = {}): 
   // Two words per call, whatever the size: the same generator state gives the same mask.
   const seedLo = generator.nextUint32();
   const seedHi = generator.nextUint32();
-  const k = kernels<DropoutKernels>();
   const y = Tensor.empty(x.shape);
-  // u32 arguments cross into wasm as i32: pass the same bits.
-  k.dropout_forward(x.ptr, y.ptr, x.size, seedLo | 0, seedHi | 0, threshold | 0, scale);
+  // Threads take element ranges; a range starting at element `start` hashes its local index i as
+  // the whole tensor's start + i by starting the Weyl counter at seedLo + start·golden, so the mask
+  // is the same on any thread count. u32 arguments cross into wasm as i32: the same bits.
+  const apply = (kernel: "dropout_forward" | "dropout_backward", src: number, dst: number) =>
+    runOverRanges(kernel, x.size, x.size * 8, (start, count) =>
+      [src + 4 * start, dst + 4 * start, count, (seedLo + Math.imul(start, 0x9e3779b9)) | 0, seedHi | 0, threshold | 0, scale]);
+  apply("dropout_forward", x.ptr, y.ptr);
   record("dropout", [x], y, (gy) => {
     const gx = Tensor.empty(x.shape);
-    k.dropout_backward(gy.ptr, gx.ptr, x.size, seedLo | 0, seedHi | 0, threshold | 0, scale);
+    apply("dropout_backward", gy.ptr, gx.ptr);
     return [gx];
   });
   return y;

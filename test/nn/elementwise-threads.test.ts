@@ -1,0 +1,56 @@
+// Elementwise work split across 2 threads by element ranges gives the one-thread result: Adam's
+// update, and dropout's mask (hashed from each element's index in the whole tensor).
+import { afterAll, describe, expect, it } from "vitest";
+import { Adam, dropout, Generator, init, shutdown, Tensor, tensor, threadCount, tidy } from "../../src/index.js";
+import { itemRanges } from "../../src/wasm/split.js";
+import { dropoutReference } from "../reference/dropout.js";
+
+describe("Adam on threads", () => {
+  afterAll(shutdown);
+
+  it("gives bit-identical parameters on 1 and 2 threads", async () => {
+    const size = 100_003; // not a multiple of 4: ranges end inside a SIMD group
+    const g = new Generator(5);
+    const p0 = Float32Array.from({ length: size }, () => g.uniform(-1, 1));
+    const grads = [0, 1, 2].map(() => Float32Array.from({ length: size }, () => g.uniform(-1, 1)));
+    const results: Float32Array[] = [];
+    for (const threads of [1, 2]) {
+      await shutdown();
+      await init({ threads });
+      expect(threadCount()).toBe(threads);
+      expect(itemRanges(size, size * 20).length).toBe(threads);
+      const p = tensor(p0, [size], { requiresGrad: true, persistent: true });
+      p.grad = Tensor.owned([size], true);
+      const adam = new Adam();
+      for (const grad of grads) {
+        p.grad.set(grad);
+        adam.step([p]);
+      }
+      results.push(p.toArray());
+      adam.dispose();
+      p.dispose();
+    }
+    expect(results[1].findIndex((v, i) => !Object.is(v, results[0][i]))).toBe(-1);
+    expect(results[0]).not.toEqual(p0);
+  });
+});
+
+describe("dropout on threads", () => {
+  afterAll(shutdown);
+
+  it("draws the same mask on 2 threads as the reference hash over the whole tensor", async () => {
+    await shutdown();
+    await init({ threads: 2 });
+    const size = 32 * 14 * 14 * 64 + 3;
+    expect(itemRanges(size, size * 8).length).toBe(2);
+    const g = new Generator(8);
+    const xs = Float32Array.from({ length: size }, () => g.uniform(-1, 1));
+    const words = new Generator(99);
+    const seedLo = words.nextUint32();
+    const seedHi = words.nextUint32();
+    const y = tidy(() => dropout(tensor(xs), 0.3, { generator: new Generator(99) }).toArray());
+    const expected = dropoutReference(xs, 0.3, seedLo, seedHi);
+    // The first differing index (-1: none), rather than a diff of 400k values.
+    expect(y.findIndex((v, i) => !Object.is(v, expected[i]))).toBe(-1);
+  });
+});
