@@ -1,3 +1,5 @@
+import { fillRun, addRun } from "./runs";
+
 // 2-D convolution kernels. NHWC input [n, h, w, cin], kernel [kh, kw, cin, cout], output
 // [n, oh, ow, cout]. pt/pl: padding before (top/left); taps falling in the padding read 0.
 // Within one kernel row (ky), the taps (kx, ci) are contiguous both in the input and in the
@@ -13,24 +15,7 @@
   for (; i < len; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
 }
 
-@inline function zeroRun(dst: usize, len: i32): void {
-  const zero = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= len; i += 4) v128.store(dst + (<usize>i << 2), zero);
-  for (; i < len; i++) store<f32>(dst + (<usize>i << 2), 0);
-}
 
-@inline function addRun(dst: usize, src: usize, len: i32): void {
-  let i = 0;
-  for (; i + 4 <= len; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
-  }
-  for (; i < len; i++) {
-    const o = <usize>i << 2;
-    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
-  }
-}
 
 /** patches[p, (ky, kx, ci)] = x[img, oy*sh + ky - pt, ox*sw + kx - pl, ci], or 0 in the padding. */
 export function conv2d_im2col(x: usize, patches: usize, n: i32, h: i32, w: i32, cin: i32,
@@ -47,12 +32,12 @@ export function conv2d_im2col(x: usize, patches: usize, n: i32, h: i32, w: i32, 
         for (let ky = 0; ky < kh; ky++) {
           const iy = iy0 + ky;
           if (iy < 0 || iy >= h || kx1 <= kx0) {
-            zeroRun(dst, rowLen);
+            fillRun(dst, rowLen, 0);
           } else {
-            zeroRun(dst, kx0 * cin);
+            fillRun(dst, kx0 * cin, 0);
             const src = x + ((<usize>((img * h + iy) * w + ix0 + kx0) * cin) << 2);
             copyRun(dst + (<usize>(kx0 * cin) << 2), src, (kx1 - kx0) * cin);
-            zeroRun(dst + (<usize>(kx1 * cin) << 2), (kw - kx1) * cin);
+            fillRun(dst + (<usize>(kx1 * cin) << 2), (kw - kx1) * cin, 0);
           }
           dst += <usize>rowLen << 2;
         }
@@ -64,7 +49,7 @@ export function conv2d_im2col(x: usize, patches: usize, n: i32, h: i32, w: i32, 
 /** dx = 0, then dx[img, iy, ix, ci] += dpatches[p, (ky, kx, ci)] for every tap inside the input. */
 export function conv2d_col2im(dpatches: usize, dx: usize, n: i32, h: i32, w: i32, cin: i32,
                               kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, oh: i32, ow: i32): void {
-  zeroRun(dx, n * h * w * cin);
+  fillRun(dx, n * h * w * cin, 0);
   const rowLen = kw * cin;
   let src = dpatches;
   for (let img = 0; img < n; img++) {
@@ -117,7 +102,7 @@ export function conv2d_bias_act(y: usize, b: usize, rows: i32, cout: i32, relu: 
  */
 export function conv2d_backward_bias(y: usize, gy: usize, dz: usize, db: usize, rows: i32, cout: i32, relu: i32): void {
   const zero = f32x4.splat(0);
-  if (db) zeroRun(db, cout);
+  if (db) fillRun(db, cout, 0);
   for (let r = 0; r < rows; r++) {
     const off = <usize>(r * cout) << 2;
     let c = 0;
@@ -247,7 +232,7 @@ export function conv2d_direct_backward_filter(x: usize, dz: usize, dw: usize, sc
                                               kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
   const taps = kh * kw * cin;
   const tpad = (taps + 3) & ~3;
-  zeroRun(dw, tpad * cout);
+  fillRun(dw, tpad * cout, 0);
   const dzRow = <usize>cout << 2;
   const patchRow = <usize>taps << 2;
   for (let img = 0; img < n; img++) {

@@ -1,24 +1,15 @@
+import { addRun, fillRun, scaleRun } from "./runs";
+
 // Elementwise kernels over float32 buffers: SIMD body, scalar tail.
 
 /** dst[i] += src[i] (gradient accumulation). */
 export function accumulate(dst: usize, src: usize, n: i32): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(dst + o, load<f32>(dst + o) + load<f32>(src + o));
-  }
+  addRun(dst, src, n);
 }
 
 /** dst[i] = value. */
 export function fill(dst: usize, n: i32, value: f32): void {
-  const v = f32x4.splat(value);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v);
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), value);
+  fillRun(dst, n, value);
 }
 
 /** y = max(x, 0). */
@@ -219,16 +210,7 @@ export function binary_strided(op: i32, a: usize, b: usize, y: usize, meta: usiz
 
 /** y = x · c. */
 export function scale_forward(x: usize, y: usize, n: i32, c: f32): void {
-  const cv = f32x4.splat(c);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(y + o, f32x4.mul(v128.load(x + o), cv));
-  }
-  for (; i < n; i++) {
-    const o = <usize>i << 2;
-    store<f32>(y + o, load<f32>(x + o) * c);
-  }
+  scaleRun(x, y, n, c);
 }
 
 /** dst[0..n) = src[0..n) (reshape's copy). */

@@ -1,3 +1,5 @@
+import { scaleRun } from "./runs";
+
 // L2 normalization over the last axis, as tf.math.l2_normalize:
 //   y = x · rsqrt(max(Σx², ε)) per row of d values.
 // The forward saves each row's Σx² so that the backward knows which side of the max was taken.
@@ -31,20 +33,6 @@
   return s;
 }
 
-/** dst[i] = src[i] · k over d values. */
-// @ts-ignore: decorator
-@inline function scaleRow(src: usize, dst: usize, d: i32, k: f32): void {
-  const kv = f32x4.splat(k);
-  let i = 0;
-  for (; i + 4 <= d; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(dst + o, f32x4.mul(v128.load(src + o), kv));
-  }
-  for (; i < d; i++) {
-    const o = <usize>i << 2;
-    store<f32>(dst + o, load<f32>(src + o) * k);
-  }
-}
 
 /** y = x / sqrt(max(Σx², epsilon)) per row; sumsq[r] = Σx² of row r (for the backward). */
 export function l2_normalize_forward(x: usize, y: usize, sumsq: usize, rows: i32, d: i32, epsilon: f32): void {
@@ -53,7 +41,7 @@ export function l2_normalize_forward(x: usize, y: usize, sumsq: usize, rows: i32
     const xr = x + <usize>r * rowBytes;
     const ss = dot(xr, xr, d);
     store<f32>(sumsq + (<usize>r << 2), ss);
-    scaleRow(xr, y + <usize>r * rowBytes, d, <f32>1 / sqrt<f32>(max<f32>(ss, epsilon)));
+    scaleRun(xr, y + <usize>r * rowBytes, d, <f32>1 / sqrt<f32>(max<f32>(ss, epsilon)));
   }
 }
 
@@ -71,7 +59,7 @@ export function l2_normalize_backward(y: usize, gy: usize, sumsq: usize, gx: usi
     const ss = load<f32>(sumsq + (<usize>r << 2));
     const inv = <f32>1 / sqrt<f32>(max<f32>(ss, epsilon));
     if (ss < epsilon) {
-      scaleRow(gr, out, d, inv);
+      scaleRun(gr, out, d, inv);
       continue;
     }
     const gdoty = dot(gr, yr, d);

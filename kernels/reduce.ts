@@ -1,3 +1,5 @@
+import { scaleRun } from "./runs";
+
 // Reductions over one axis group, and their adjoint (broadcasting back). Every axis pattern is
 // seen as [outer, r, inner] with the middle axis reduced: outer = inner = 1 is a sum of all
 // elements, inner = 1 the last axis, outer = 1 the first. Several reduced groups are reduced
@@ -99,15 +101,7 @@ export function broadcast_axis(x: usize, y: usize, outer: i32, r: i32, inner: i3
       continue;
     }
     for (let j = 0; j < r; j++) {
-      let i = 0;
-      for (; i + 4 <= inner; i += 4) {
-        const d = <usize>i << 2;
-        v128.store(out + d, f32x4.mul(v128.load(xo + d), sv));
-      }
-      for (; i < inner; i++) {
-        const d = <usize>i << 2;
-        store<f32>(out + d, load<f32>(xo + d) * scale);
-      }
+      scaleRun(xo, out, inner, scale);
       out += rowBytes;
     }
   }

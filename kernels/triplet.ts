@@ -1,3 +1,5 @@
+import { scaleRun } from "./runs";
+
 // Triplet losses over an (n x n) distance matrix, as TF Addons computes them, in O(n²) memory.
 //
 // TF takes masked extremes over a whole row r of distances as
@@ -316,14 +318,5 @@ export function triplet_hard(dist: usize, labels: usize, n: i32, margin: f32, so
 
 /** dst = src · s (scaling a unit gradient by the upstream gradient). */
 export function triplet_scale(src: usize, dst: usize, m: i32, s: f32): void {
-  const sv = f32x4.splat(s);
-  let i = 0;
-  for (; i + 4 <= m; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(dst + o, f32x4.mul(v128.load(src + o), sv));
-  }
-  for (; i < m; i++) {
-    const o = <usize>i << 2;
-    store<f32>(dst + o, load<f32>(src + o) * s);
-  }
+  scaleRun(src, dst, m, s);
 }

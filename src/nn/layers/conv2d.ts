@@ -3,7 +3,7 @@
 import { conv2d } from "../../autograd/ops/conv2d.js";
 import type { Tensor } from "../../autograd/tensor.js";
 import { glorotUniform, zerosParameter } from "../initializers.js";
-import { CallContext, Layer, LayerConfig, NamedParameter, ShapeNoBatch } from "./layer.js";
+import { CallContext, kernelAndBias, Layer, LayerConfig, NamedParameter, ShapeNoBatch } from "./layer.js";
 import { checkActivation, pair, type Activation } from "./util.js";
 
 export interface Conv2DConfig extends LayerConfig {
@@ -65,10 +65,7 @@ export class Conv2D extends Layer {
   }
 
   override parameters(): NamedParameter[] {
-    const ps: NamedParameter[] = [];
-    if (this.kernel) ps.push({ name: `${this.name}/kernel`, tensor: this.kernel });
-    if (this.bias) ps.push({ name: `${this.name}/bias`, tensor: this.bias });
-    return ps;
+    return kernelAndBias(this.name, this.kernel, this.bias);
   }
 
   getConfig() {

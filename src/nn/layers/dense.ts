@@ -3,7 +3,7 @@
 import { dense } from "../../autograd/ops/dense.js";
 import type { Tensor } from "../../autograd/tensor.js";
 import { glorotUniform, zerosParameter } from "../initializers.js";
-import { CallContext, Layer, LayerConfig, NamedParameter, ShapeNoBatch } from "./layer.js";
+import { CallContext, kernelAndBias, Layer, LayerConfig, NamedParameter, ShapeNoBatch } from "./layer.js";
 import { checkActivation, type Activation } from "./util.js";
 
 export interface DenseConfig extends LayerConfig {
@@ -47,10 +47,7 @@ export class Dense extends Layer {
   }
 
   override parameters(): NamedParameter[] {
-    const ps: NamedParameter[] = [];
-    if (this.kernel) ps.push({ name: `${this.name}/kernel`, tensor: this.kernel });
-    if (this.bias) ps.push({ name: `${this.name}/bias`, tensor: this.bias });
-    return ps;
+    return kernelAndBias(this.name, this.kernel, this.bias);
   }
 
   getConfig() {

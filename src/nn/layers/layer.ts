@@ -23,6 +23,14 @@ export interface NamedParameter {
   tensor: Tensor;
 }
 
+/** A layer's kernel and bias, those that exist, named as Keras names them (`dense/kernel`). */
+export function kernelAndBias(layer: string, kernel: Tensor | null, bias: Tensor | null): NamedParameter[] {
+  const ps: NamedParameter[] = [];
+  if (kernel) ps.push({ name: `${layer}/kernel`, tensor: kernel });
+  if (bias) ps.push({ name: `${layer}/bias`, tensor: bias });
+  return ps;
+}
+
 const counters = new Map<string, number>();
 
 /** Keras-style unique layer names: conv2d, conv2d_1, … */
