@@ -18,7 +18,7 @@ interface PeakKernels {
 }
 
 /** FLOP of one peak_f32x4 iteration: 12 accumulators × 4 lanes × (mul + add). */
-const PEAK_FLOP_PER_ITERATION = 96;
+export const PEAK_FLOP_PER_ITERATION = 96;
 
 function random(n: number, rng: Generator): Float32Array {
   return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));

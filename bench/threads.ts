@@ -5,9 +5,10 @@
 // kernel on the main thread alone (gemmSingleThread), in the same process and memory.
 
 import { gemm, gemmParallelism, gemmSingleThread, setGemmMinFlopsPerThread, type GemmArgs } from "../src/wasm/gemm.js";
-import { allocator, memory, threadCount } from "../src/wasm/loader.js";
+import { allocator, kernels, memory, parallelRun, threadCount } from "../src/wasm/loader.js";
 import { Generator } from "../src/random.js";
 import { MODEL_GEMMS, type GemmCase } from "./model-gemms.js";
+import { PEAK_FLOP_PER_ITERATION } from "./gemm.js";
 import { measure, row, type BenchOptions, type BenchRow, type MeasureOptions } from "./harness.js";
 
 export const group = "threads";
@@ -64,6 +65,28 @@ function compare(c: Case, rows: BenchRow[], timing: MeasureOptions, rng: Generat
   }
 }
 
+/**
+ * The machine's own ceiling for splitting compute-bound work: the f32x4 peak kernel on the calling
+ * thread alone, then the same kernel on every thread at once (no memory traffic, no packing, one
+ * dispatch). Its speed-up is the most any kernel can gain from the threads on this machine now
+ * (below the thread count when the virtual CPUs share a core or the host is busy).
+ */
+function peakRows(timing: MeasureOptions): BenchRow[] {
+  const { peak_f32x4 } = kernels<{ peak_f32x4(iterations: number, seed: number): number }>();
+  const iterations = 1_000_000; // about 2 ms: long against a dispatch
+  const threads = threadCount();
+  const one = measure(() => peak_f32x4(iterations, 0.001), timing);
+  const all = measure(() => parallelRun("peak_f32x4", Array.from({ length: threads }, () => [iterations, 0.001])), timing);
+  const flops = iterations * PEAK_FLOP_PER_ITERATION;
+  return [
+    row({ group, name: "f32x4 peak (mul+add), machine ceiling", shape: "12 accumulators", impl: "1 thread" }, one, { flops }),
+    row({ group, name: "f32x4 peak (mul+add), machine ceiling", shape: "12 accumulators", impl: `${threads} threads at once` }, all, {
+      flops: flops * threads,
+      extra: { "speed-up": (threads * one.medianMs) / all.medianMs },
+    }),
+  ];
+}
+
 export async function run(options: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const timing = options.quick ? { minMs: 150, minRuns: 5 } : { minMs: 600, minRuns: 10 };
@@ -71,6 +94,7 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
   if (threadCount() < 2) {
     process.stderr.write(`bench threads: the runtime has ${threadCount()} thread; the rows compare 1 with 1\n`);
   }
+  rows.push(...peakRows(timing));
 
   let total1 = 0;
   let totalN = 0;

@@ -9,6 +9,8 @@
 // Rows beyond the last multiple of 4 go through a 1x8 tile reading A in place; columns beyond the
 // last multiple of 8 are computed on the zero padding and stored through a scalar epilogue.
 
+import { madd } from "./madd";
+
 export const NR = 8;
 /**
  * Bytes of packed B per K block (at least 64 rows): small enough that the panels a 4-row strip
@@ -190,17 +192,17 @@ export function strip4(packedA: usize, packed: usize, c0: usize, ldc: usize, n: 
       const b0 = v128.load(pb);
       const b1 = v128.load(pb, 16);
       const e0 = v128.load32_splat(pa);
-      x00 = f32x4.add(x00, f32x4.mul(e0, b0));
-      x01 = f32x4.add(x01, f32x4.mul(e0, b1));
+      x00 = madd(e0, b0, x00);
+      x01 = madd(e0, b1, x01);
       const e1 = v128.load32_splat(pa, 4);
-      x10 = f32x4.add(x10, f32x4.mul(e1, b0));
-      x11 = f32x4.add(x11, f32x4.mul(e1, b1));
+      x10 = madd(e1, b0, x10);
+      x11 = madd(e1, b1, x11);
       const e2 = v128.load32_splat(pa, 8);
-      x20 = f32x4.add(x20, f32x4.mul(e2, b0));
-      x21 = f32x4.add(x21, f32x4.mul(e2, b1));
+      x20 = madd(e2, b0, x20);
+      x21 = madd(e2, b1, x21);
       const e3 = v128.load32_splat(pa, 12);
-      x30 = f32x4.add(x30, f32x4.mul(e3, b0));
-      x31 = f32x4.add(x31, f32x4.mul(e3, b1));
+      x30 = madd(e3, b0, x30);
+      x31 = madd(e3, b1, x31);
       pa += 16;
       pb += NR * 4;
     }
@@ -239,8 +241,8 @@ function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, packedA: usiz
       let x0 = v128.xor(zero, zero), x1 = x0;
       for (let p = 0; p < kc; p++) {
         const e = v128.load32_splat(pa);
-        x0 = f32x4.add(x0, f32x4.mul(e, v128.load(pb)));
-        x1 = f32x4.add(x1, f32x4.mul(e, v128.load(pb, 16)));
+        x0 = madd(e, v128.load(pb), x0);
+        x1 = madd(e, v128.load(pb, 16), x1);
         pa += cs;
         pb += NR * 4;
       }
