@@ -35,7 +35,7 @@ export interface InitOptions {
    * navigator.hardwareConcurrency in browsers. Falls back to 1 (with a console warning) where
    * SharedArrayBuffer is missing, the page is not cross-origin isolated, or on a browser's main
    * thread (which may not block in Atomics.wait: run training in a worker there); and to 1 when
-   * `wasm` is given without `sharedWasm`.
+   * `wasm` is given without `sharedWasm` (or, for the relaxed build, `relaxedWasm` without `relaxedSharedWasm`).
    */
   threads?: number;
 }
