@@ -1,8 +1,9 @@
 // GEMM throughput at the tutorial model's shapes: the dense layer (32x1568)·(1568x256) and conv2
 // as a GEMM (6272x256)·(256x32), forward and each backward product, for the SIMD kernel and the
-// plain TypeScript reference; and the runtime's own f32x4 mul+add peak, to read them against.
+// plain TypeScript reference; and the runtime's own f32x4 mul+add peak, to read them against,
+// with the relaxed build's FMA peak beside it (from a child node with the flag if need be).
 
-import { dense, noGrad, tensor, tidy, type Tensor } from "../src/index.js";
+import { dense, init, kernelBuild, noGrad, tensor, tidy, type Tensor } from "../src/index.js";
 import { matmul } from "../src/autograd/ops/matmul.js";
 import { gemm, type GemmArgs } from "../src/wasm/gemm.js";
 import { kernels } from "../src/wasm/loader.js";
@@ -10,6 +11,7 @@ import { Generator } from "../src/random.js";
 import { gemmReference } from "../test/reference/matmul.js";
 import { measure, row, type BenchOptions, type BenchRow, type MeasureOptions } from "./harness.js";
 import { MODEL_GEMMS, type GemmCase } from "./model-gemms.js";
+import { relaxedRowsInChild } from "./relaxed.js";
 
 export const group = "gemm";
 
@@ -19,6 +21,39 @@ interface PeakKernels {
 
 /** FLOP of one peak_f32x4 iteration: 12 accumulators × 4 lanes × (mul + add). */
 export const PEAK_FLOP_PER_ITERATION = 96;
+const PEAK_ITERATIONS = 2_000_000;
+
+/** The peak row on the runtime's current build (mul+add, or one FMA in the relaxed build). */
+function peakRow(timing: MeasureOptions): BenchRow {
+  const { peak_f32x4 } = kernels<PeakKernels>();
+  let sink = 0;
+  const t = measure(() => { sink += peak_f32x4(PEAK_ITERATIONS, 0.001); }, timing);
+  if (!Number.isFinite(sink)) throw new Error("bench gemm: peak kernel returned a non-finite value");
+  const relaxed = kernelBuild() === "relaxed";
+  return row({ group, name: `f32x4 peak (${relaxed ? "relaxed madd" : "mul+add"})`, shape: "12 accumulators", impl: `${kernelBuild()} simd` },
+    t, { flops: PEAK_ITERATIONS * PEAK_FLOP_PER_ITERATION });
+}
+
+/** For bench/relaxed.ts's child node: the peak on the relaxed build. */
+export async function relaxedRows(quick: boolean): Promise<BenchRow[]> {
+  await init({ threads: 1, simd: "relaxed" });
+  return [peakRow(peakTiming(quick))];
+}
+
+/** The relaxed build's peak when this process runs the plain one (as Node 20 does without the flag). */
+async function relaxedPeakRow(quick: boolean): Promise<BenchRow[]> {
+  if (kernelBuild() === "relaxed") return [];
+  try {
+    return await relaxedRowsInChild("gemm", quick);
+  } catch (error) {
+    process.stderr.write(`bench gemm: no relaxed-SIMD peak row: ${(error as Error).message}\n`);
+    return [];
+  }
+}
+
+function peakTiming(quick: boolean): MeasureOptions {
+  return quick ? { minMs: 100, minRuns: 5 } : { minMs: 400, minRuns: 10 };
+}
 
 function random(n: number, rng: Generator): Float32Array {
   return Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
@@ -31,20 +66,13 @@ interface Case extends GemmCase {
 
 export async function run(options: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const timing = options.quick ? { minMs: 100, minRuns: 5 } : { minMs: 400, minRuns: 10 };
+  const timing = peakTiming(options.quick);
   const referenceTiming = { minMs: 0, minRuns: options.quick ? 1 : 3, maxRuns: options.quick ? 1 : 3, warmup: 0 };
 
   // Peak: about 5 ms a run at 40 GFLOP/s. Measured again (briefly) before each SIMD row, so that
   // "% peak" compares figures taken moments apart on this shared, noisy machine.
-  const { peak_f32x4 } = kernels<PeakKernels>();
-  const iterations = 2_000_000;
-  let sink = 0;
-  const timePeak = (t: MeasureOptions) => measure(() => { sink += peak_f32x4(iterations, 0.001); }, t);
-  const peakRow = row({ group, name: "f32x4 peak (mul+add)", shape: "12 accumulators", impl: "simd" }, timePeak(timing),
-    { flops: iterations * PEAK_FLOP_PER_ITERATION });
-  if (!Number.isFinite(sink)) throw new Error("bench gemm: peak kernel returned a non-finite value");
-  rows.push(peakRow);
-  const peakNow = () => (iterations * PEAK_FLOP_PER_ITERATION) / (timePeak({ minMs: 60, minRuns: 5 }).medianMs / 1000) / 1e9;
+  rows.push(peakRow(timing), ...(await relaxedPeakRow(options.quick)));
+  const peakNow = () => peakRow({ minMs: 60, minRuns: 5 }).gflops!;
 
   // The two forward products run through their ops (dense, matmul), the backward ones as the
   // exact GEMM calls the backward makes.

@@ -5,7 +5,7 @@
 // kernel on the main thread alone (gemmSingleThread), in the same process and memory.
 
 import { gemm, gemmParallelism, gemmSingleThread, setGemmMinFlopsPerThread, type GemmArgs } from "../src/wasm/gemm.js";
-import { allocator, kernels, memory, parallelRun, threadCount } from "../src/wasm/loader.js";
+import { allocator, kernelBuild, kernels, memory, parallelRun, threadCount } from "../src/wasm/loader.js";
 import { Generator } from "../src/random.js";
 import { MODEL_GEMMS, type GemmCase } from "./model-gemms.js";
 import { PEAK_FLOP_PER_ITERATION } from "./gemm.js";
@@ -75,12 +75,13 @@ function peakRows(timing: MeasureOptions): BenchRow[] {
   const { peak_f32x4 } = kernels<{ peak_f32x4(iterations: number, seed: number): number }>();
   const iterations = 1_000_000; // about 2 ms: long against a dispatch
   const threads = threadCount();
+  const build = kernelBuild() === "relaxed" ? "relaxed madd" : "mul+add";
   const one = measure(() => peak_f32x4(iterations, 0.001), timing);
   const all = measure(() => parallelRun("peak_f32x4", Array.from({ length: threads }, () => [iterations, 0.001])), timing);
   const flops = iterations * PEAK_FLOP_PER_ITERATION;
   return [
-    row({ group, name: "f32x4 peak (mul+add), machine ceiling", shape: "12 accumulators", impl: "1 thread" }, one, { flops }),
-    row({ group, name: "f32x4 peak (mul+add), machine ceiling", shape: "12 accumulators", impl: `${threads} threads at once` }, all, {
+    row({ group, name: `f32x4 peak (${build}), machine ceiling`, shape: "12 accumulators", impl: "1 thread" }, one, { flops }),
+    row({ group, name: `f32x4 peak (${build}), machine ceiling`, shape: "12 accumulators", impl: `${threads} threads at once` }, all, {
       flops: flops * threads,
       extra: { "speed-up": (threads * one.medianMs) / all.medianMs },
     }),

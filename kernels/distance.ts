@@ -1,3 +1,4 @@
+import { madd } from "./madd";
 // Pairwise distance kernels (TF Addons' pairwise_distance and angular_distance). The N x N
 // products x·xᵀ and S·x go through the GEMM kernel; these do the O(N²) and O(N·D) elementwise parts.
 
@@ -9,7 +10,7 @@ export function distance_row_sq_norms(x: usize, sq: usize, n: i32, d: i32): void
     let k = 0;
     for (; k + 4 <= d; k += 4) {
       const v = v128.load(row + (<usize>k << 2));
-      acc = f32x4.add(acc, f32x4.mul(v, v));
+      acc = madd(v, v, acc);
     }
     let s: f32 = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
     for (; k < d; k++) {
@@ -172,7 +173,7 @@ export function distance_l2_normalize_backward(xh: usize, dxh: usize, sq: usize,
       let k = 0;
       for (; k + 4 <= d; k += 4) {
         const o = base + (<usize>k << 2);
-        acc = f32x4.add(acc, f32x4.mul(v128.load(xh + o), v128.load(dxh + o)));
+        acc = madd(v128.load(xh + o), v128.load(dxh + o), acc);
       }
       dot = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
       for (; k < d; k++) {

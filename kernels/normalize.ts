@@ -1,3 +1,4 @@
+import { madd } from "./madd";
 import { scaleRun } from "./runs";
 
 // L2 normalization over the last axis, as tf.math.l2_normalize:
@@ -17,12 +18,12 @@ import { scaleRun } from "./runs";
   let i = 0;
   for (; i + 8 <= d; i += 8) {
     const o = <usize>i << 2;
-    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    acc1 = f32x4.add(acc1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+    acc0 = madd(v128.load(a + o), v128.load(b + o), acc0);
+    acc1 = madd(v128.load(a + o, 16), v128.load(b + o, 16), acc1);
   }
   if (i + 4 <= d) {
     const o = <usize>i << 2;
-    acc0 = f32x4.add(acc0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    acc0 = madd(v128.load(a + o), v128.load(b + o), acc0);
     i += 4;
   }
   let s = hsum(f32x4.add(acc0, acc1));

@@ -2,8 +2,8 @@
 // (umap2d is the separate entry `wasmgrad/umap`, src/umap.ts: it needs the CommonJS umap-js.)
 
 // Runtime: kernels, threads, memory, randomness
-export { init, isInitialized, shutdown, threadCount } from "./wasm/loader.js";
-export type { InitOptions, KernelSource } from "./wasm/loader.js";
+export { init, isInitialized, kernelBuild, relaxedSimdSupported, shutdown, threadCount } from "./wasm/loader.js";
+export type { InitOptions, KernelBuild, KernelSource } from "./wasm/loader.js";
 export { memoryStats } from "./wasm/stats.js";
 export { Generator, globalGenerator, manualSeed } from "./random.js";
 

@@ -15,7 +15,7 @@ import { tripletTutorialModel } from "../nn/models.js";
 import { Sequential, type Batch, type Callbacks, type EpochLogs } from "../nn/sequential.js";
 import { globalGenerator, manualSeed } from "../random.js";
 import { checkpointFolder, readCheckpoint, restoreCheckpoint, writeCheckpoint, type CheckpointHistory } from "./checkpoint.js";
-import { init, threadCount } from "../wasm/loader.js";
+import { init, kernelBuild, threadCount } from "../wasm/loader.js";
 import { memoryStats } from "../wasm/stats.js";
 import { umap2d } from "../viz/umap.js";
 import { writeProjectorFiles } from "../viz/projector.js";
@@ -172,6 +172,7 @@ export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnist
   if (options.threads !== undefined && options.threads !== threads) {
     log(`note: --threads ${options.threads} asked, running on ${threads} (see the warning above)`);
   }
+  log(`kernels: ${kernelBuild()} SIMD build on ${threads} thread${threads > 1 ? "s" : ""}`);
 
   const data = await loadMnist({ dir: options.dataDir, limitTrain: options.limitTrain, limitTest: options.limitTest });
   const { train, test } = data;

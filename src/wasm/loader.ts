@@ -1,17 +1,33 @@
 // Instantiates the compiled kernels in Node or a browser; `init()` must resolve before any tensor
 // is made. One thread: kernels.wasm over an ordinary memory. Several: kernels-shared.wasm over a
 // shared memory, instantiated again in threads − 1 workers (parallel.ts) that run kernels on it.
+// Each comes in two builds: plain SIMD, and relaxed SIMD (fused multiply-add), chosen where the
+// runtime validates relaxed SIMD (Chromium; Node 20 only with --experimental-wasm-relaxed-simd).
 
 import { Allocator } from "./memory.js";
 import { ThreadPool } from "./parallel.js";
 
 export type KernelSource = string | URL | ArrayBuffer | Uint8Array | WebAssembly.Module;
 
+/** Which build of the kernels runs: relaxed SIMD (fused multiply-add) or plain SIMD. */
+export type KernelBuild = "relaxed" | "plain";
+
 export interface InitOptions {
   /** Where to find kernels.wasm, or its bytes; default: the file next to this module. */
   wasm?: KernelSource;
   /** Where to find kernels-shared.wasm (used when threads > 1); default: the file next to this module. */
   sharedWasm?: KernelSource;
+  /** Where to find kernels-relaxed.wasm, or its bytes; default: the file next to this module. */
+  relaxedWasm?: KernelSource;
+  /** Where to find kernels-relaxed-shared.wasm (threads > 1); default: the file next to this module. */
+  relaxedSharedWasm?: KernelSource;
+  /**
+   * Which build of the kernels: "relaxed" (fused multiply-add; throws where the runtime lacks
+   * relaxed SIMD), "plain", or "auto" (default): relaxed where the runtime validates it, else plain.
+   * Under "auto", kernels given only as `wasm` / `sharedWasm` are the caller's choice: plain.
+   * The relaxed build rounds a*b+c once instead of twice, so results differ in the last bits.
+   */
+  simd?: "relaxed" | "plain" | "auto";
   /** Initial memory in 64 KiB pages. */
   initialPages?: number;
   /**
@@ -19,7 +35,7 @@ export interface InitOptions {
    * navigator.hardwareConcurrency in browsers. Falls back to 1 (with a console warning) where
    * SharedArrayBuffer is missing, the page is not cross-origin isolated, or on a browser's main
    * thread (which may not block in Atomics.wait: run training in a worker there); and to 1 when
-   * `wasm` is given without `sharedWasm`.
+   * `wasm` is given without `sharedWasm` (or, for the relaxed build, `relaxedWasm` without `relaxedSharedWasm`).
    */
   threads?: number;
 }
@@ -28,6 +44,7 @@ export interface InitOptions {
 const SHARED_MAXIMUM_PAGES = 32768;
 
 interface Runtime {
+  build: KernelBuild;
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   exports: WebAssembly.Exports;
@@ -87,17 +104,27 @@ export function init(options: InitOptions = {}): Promise<void> {
   if (runtime) return Promise.resolve();
   if (!pending) {
     pending = (async () => {
+      const build = chooseBuild(options);
+      const relaxed = build === "relaxed";
+      const single = relaxed ? options.relaxedWasm : options.wasm;
+      const sharedSource = relaxed ? options.relaxedSharedWasm : options.sharedWasm;
       // Kernels given as `wasm` alone are the caller's choice of build: the single-thread one.
-      const onlySingleBuild = options.wasm !== undefined && options.sharedWasm === undefined;
+      const onlySingleBuild = single !== undefined && sharedSource === undefined;
       if (onlySingleBuild && (options.threads ?? 1) > 1) {
-        console.warn("wasmgrad: running kernels on 1 thread: init({ wasm }) was given without sharedWasm");
+        const [given, missing] = relaxed ? ["relaxedWasm", "relaxedSharedWasm"] : ["wasm", "sharedWasm"];
+        console.warn(`wasmgrad: running kernels on 1 thread: init({ ${given} }) was given without ${missing}`);
       }
       const threads = onlySingleBuild ? 1 : await resolveThreads(options.threads);
       const initial = options.initialPages ?? 256;
       const shared = threads > 1;
+      // Four literal URLs (not one built from a name) so that bundlers find and emit every file.
       const module = await compile(shared
-        ? options.sharedWasm ?? new URL("./kernels-shared.wasm", import.meta.url)
-        : options.wasm ?? new URL("./kernels.wasm", import.meta.url));
+        ? sharedSource ?? (relaxed
+          ? new URL("./kernels-relaxed-shared.wasm", import.meta.url)
+          : new URL("./kernels-shared.wasm", import.meta.url))
+        : single ?? (relaxed
+          ? new URL("./kernels-relaxed.wasm", import.meta.url)
+          : new URL("./kernels.wasm", import.meta.url)));
       const memory = shared
         ? new WebAssembly.Memory({ initial, maximum: SHARED_MAXIMUM_PAGES, shared: true })
         : new WebAssembly.Memory({ initial });
@@ -105,13 +132,56 @@ export function init(options: InitOptions = {}): Promise<void> {
       const exports = instance.exports;
       const heapBase = (exports.heap_base as () => number)();
       const pool = await ThreadPool.start(module, memory, exports, threads - 1);
-      runtime = { module, memory, exports, allocator: new Allocator(memory, heapBase), pool };
+      runtime = { build, module, memory, exports, allocator: new Allocator(memory, heapBase), pool };
     })().catch((error) => {
       pending = null;
       throw error;
     });
   }
   return pending;
+}
+
+/**
+ * A module of one function, (a, b, c) => f32x4.relaxed_madd(a, b, c): it validates exactly where
+ * the runtime has relaxed SIMD (the relaxed builds use no other relaxed instruction).
+ */
+const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+  0x01, 0x08, 0x01, 0x60, 0x03, 0x7b, 0x7b, 0x7b, 0x01, 0x7b, // type section: (v128 v128 v128) -> v128
+  0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
+  0x0a, 0x0d, 0x01, 0x0b, 0x00, // code section: one body of 11 bytes, no locals
+  0x20, 0x00, 0x20, 0x01, 0x20, 0x02, // local.get 0, 1, 2
+  0xfd, 0x85, 0x02, // f32x4.relaxed_madd (0xfd 261)
+  0x0b, // end
+]);
+
+/** Whether this runtime validates relaxed SIMD (f32x4.relaxed_madd), i.e. can run the relaxed build. */
+export function relaxedSimdSupported(): boolean {
+  try {
+    return WebAssembly.validate(RELAXED_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+function chooseBuild(options: InitOptions): KernelBuild {
+  const simd = options.simd ?? "auto";
+  if (simd !== "auto" && simd !== "relaxed" && simd !== "plain") {
+    throw new Error(`init: simd must be "auto", "relaxed" or "plain", got ${JSON.stringify(simd)}`);
+  }
+  if (simd === "plain") return "plain";
+  const supported = relaxedSimdSupported();
+  if (simd === "relaxed") {
+    if (!supported) {
+      throw new Error('init: simd "relaxed" was asked but this runtime does not support relaxed SIMD ' +
+        '(WebAssembly.validate rejects f32x4.relaxed_madd); in Node 20 run node with --experimental-wasm-relaxed-simd, ' +
+        'or use simd: "auto" to fall back to the plain build');
+    }
+    return "relaxed";
+  }
+  const onlyPlainGiven = (options.wasm !== undefined || options.sharedWasm !== undefined) &&
+    options.relaxedWasm === undefined && options.relaxedSharedWasm === undefined;
+  return supported && !onlyPlainGiven ? "relaxed" : "plain";
 }
 
 async function defaultThreads(): Promise<number> {
@@ -157,6 +227,11 @@ function current(): Runtime {
 
 export function isInitialized(): boolean {
   return runtime !== null;
+}
+
+/** The build of the kernels that runs (on this thread and every worker): "relaxed" or "plain". */
+export function kernelBuild(): KernelBuild {
+  return current().build;
 }
 
 /** Threads that run kernels (1: no workers). */

@@ -1,7 +1,8 @@
 // The package through a bundler: a Vite build of an app that imports "wasmgrad" and
 // "wasmgrad/umap" (installed as a symlink, so package.json's exports are what resolves) emits
-// kernels.wasm as an asset, from the loader's `new URL("./kernels.wasm", import.meta.url)`, and
-// the bundle trains a gradient step and lays points out with UMAP in Chromium.
+// kernels.wasm as an asset, from the loader's `new URL("./kernels.wasm", import.meta.url)` (and
+// the shared and relaxed-SIMD builds likewise), and the bundle trains a gradient step and lays
+// points out with UMAP in Chromium, on the relaxed build (Chromium validates relaxed SIMD).
 
 import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -14,7 +15,7 @@ const root = resolve(import.meta.dirname, "../..");
 const app = join(root, "test-output/vite-app");
 
 const MAIN = `
-import { init, tensor, matmul, relu, sum } from "wasmgrad";
+import { init, kernelBuild, tensor, matmul, relu, sum } from "wasmgrad";
 import { umap2d } from "wasmgrad/umap";
 try {
   await init();
@@ -24,7 +25,7 @@ try {
   loss.backward();
   const points = new Float32Array(40 * 4).map((_, i) => Math.sin(i * 1.7) + (i % 4 === Math.floor(i / 80) ? 4 : 0));
   const layout = umap2d(points, 4, { seed: 1, nNeighbors: 5, nEpochs: 50 });
-  window.result = { loss: loss.item(), grad: Array.from(x.grad.toArray()), layoutFinite: layout.length === 80 && layout.every(Number.isFinite) };
+  window.result = { build: kernelBuild(), loss: loss.item(), grad: Array.from(x.grad.toArray()), layoutFinite: layout.length === 80 && layout.every(Number.isFinite) };
 } catch (error) {
   window.result = { error: String(error && error.stack || error) };
 }
@@ -51,11 +52,12 @@ describe("wasmgrad through Vite", () => {
     writeFileSync(join(app, "main.js"), MAIN);
     await build({ root: app, configFile: false, logLevel: "silent", build: { outDir: join(app, "dist"), emptyOutDir: true } });
     const assets = readdirSync(join(app, "dist/assets"));
-    // The single-thread kernels and the shared-memory (threads) build.
-    expect(assets.filter((f) => f.endsWith(".wasm")).sort()).toEqual([
-      expect.stringMatching(/^kernels-(?!shared).*\.wasm$/),
-      expect.stringMatching(/^kernels-shared-.*\.wasm$/),
-    ]);
+    // The single-thread kernels and the shared-memory (threads) build, each plain and relaxed-SIMD.
+    const wasmAssets = assets.filter((f) => f.endsWith(".wasm"));
+    expect(wasmAssets).toHaveLength(4);
+    for (const pattern of [/^kernels-(?!shared-|relaxed-).*\.wasm$/, /^kernels-shared-.*\.wasm$/, /^kernels-relaxed-(?!shared-).*\.wasm$/, /^kernels-relaxed-shared-.*\.wasm$/]) {
+      expect(wasmAssets.filter((f) => pattern.test(f)), String(pattern)).toHaveLength(1);
+    }
 
     const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
     server = createServer((req, res) => {
@@ -79,7 +81,7 @@ describe("wasmgrad through Vite", () => {
     await page.waitForFunction(() => "result" in window, null, { timeout: 30_000 });
     const result = await page.evaluate(() => (window as unknown as { result: unknown }).result);
     // relu(x @ w) = [[0, 0], [9.5, 0]]: the same numbers as in Node.
-    expect(result).toEqual({ loss: 9.5, grad: [0, 0, 0.5, 2], layoutFinite: true });
+    expect(result).toEqual({ build: "relaxed", loss: 9.5, grad: [0, 0, 0.5, 2], layoutFinite: true });
     expect(errors).toEqual([]);
   });
 });
