@@ -131,21 +131,27 @@ export function conv2d_backward_bias(y: usize, gy: usize, dz: usize, db: usize, 
 // Direct convolution: for small kh*kw*cin (conv1: 2x2x1), where a GEMM would be bound by writing
 // its output. Each output pixel's cout values are computed in f32x4 lanes, with the bias and the
 // relu fused, and written once. For each output row, the kh input rows it reads are first copied
-// into scratch with their padding (`gatherRows`): a tap t = (ky, kx, ci) of the pixel ox is then
-// at rows + tapOffset(t) + ox * sw*cin*4, so the inner loops splat taps straight from there.
+// into scratch with their padding, then its patches [ow, taps] gathered from them
+// (`gatherPatches`), so that the inner loops splat the taps of a pixel at fixed offsets.
 
-/** The padded width (in pixels) of the input rows that an output row of ow pixels reads. */
-// @ts-ignore: decorator
-@inline function paddedWidth(ow: i32, kw: i32, sw: i32): i32 {
-  return (ow - 1) * sw + kw;
+/**
+ * The scratch floats of the direct kernels: kh padded input rows of (ow - 1) * sw + kw pixels,
+ * then an output row's patches, ow * taps floats, then 4 floats of slack (the kernel gradient
+ * reads up to 3 taps past the last patch), then ow * cout floats for the kernel gradient's masked
+ * output gradient row (cout = 0 for the forward).
+ */
+export function conv2d_direct_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32, sw: i32, cout: i32): i32 {
+  return kh * ((ow - 1) * sw + kw) * cin + ow * kh * kw * cin + 4 + ow * cout;
 }
 
 /**
- * rows[ky, c, ci] = x[iy0 + ky, c - pl, ci] for c in [0, wp) (one image x), or 0 outside it.
- * `rows` holds kh * wp * cin floats.
+ * patches[ox, (ky, kx, ci)] = x[iy0 + ky, ox * sw + kx - pl, ci] (x: one image), or 0 in the
+ * padding, for the ow pixels of an output row, through `rows`: the kh input rows, padded.
  */
 // @ts-ignore: decorator
-@inline function gatherRows(x: usize, rows: usize, h: i32, w: i32, cin: i32, kh: i32, iy0: i32, pl: i32, wp: i32): void {
+@inline function gatherPatches(x: usize, rows: usize, patches: usize, h: i32, w: i32, cin: i32,
+                               kh: i32, kw: i32, sw: i32, iy0: i32, pl: i32, ow: i32): void {
+  const wp = (ow - 1) * sw + kw;
   const rowFloats = wp * cin;
   const c0 = min(pl, wp);
   const c1 = min(wp, pl + w);
@@ -161,46 +167,63 @@ export function conv2d_backward_bias(y: usize, gy: usize, dz: usize, db: usize, 
     }
     dst += <usize>rowFloats << 2;
   }
-}
-
-/** Byte offset of tap t = (ky, kx, ci) in the gathered rows, for the output pixel 0. */
-// @ts-ignore: decorator
-@inline function tapOffset(t: i32, kw: i32, cin: i32, rowFloats: i32): usize {
-  const ky = t / (kw * cin);
-  return <usize>(ky * rowFloats + t - ky * kw * cin) << 2;
+  const run = kw * cin; // a pixel's taps of one kernel row: contiguous in the padded row
+  const taps = kh * run;
+  const step = <usize>(sw * cin) << 2;
+  const patchRow = <usize>taps << 2;
+  if (run < 4) {
+    // Short runs (conv1: 2): one tap at a time over the pixels.
+    for (let ky = 0; ky < kh; ky++) {
+      for (let r = 0; r < run; r++) {
+        let src = rows + (<usize>(ky * rowFloats + r) << 2);
+        let d = patches + (<usize>(ky * run + r) << 2);
+        for (let ox = 0; ox < ow; ox++) {
+          store<f32>(d, load<f32>(src));
+          src += step;
+          d += patchRow;
+        }
+      }
+    }
+  } else {
+    let d = patches;
+    for (let ox = 0; ox < ow; ox++) {
+      for (let ky = 0; ky < kh; ky++) {
+        copyRun(d, rows + (<usize>(ky * rowFloats) << 2) + <usize>ox * step, run);
+        d += <usize>run << 2;
+      }
+    }
+  }
 }
 
 /**
  * One pass of `nt` taps (1..4, a constant once inlined) over the ow pixels of an output row, for
- * 4 channels whose weights stay in registers: y[px] = pmax(init[px] + sum over the nt taps of
- * tap(px, t) · w[t], floor). init is the bias (stride 0) for the first pass, y itself after.
- * (8 channels, 8 weight registers, spill in V8's 15 xmm registers, as it hoists the 4 splats.)
+ * 4 channels whose weights stay in registers: y[px] = pmax(init + sum over the nt taps of
+ * patch[px, t] · w[t], floor), where init is `bias` if `first` (a constant too), else y[px] (an
+ * earlier pass's). Registers: 4 weights, the splats (V8 hoists them all), floor, bias and one
+ * accumulator; 8 channels would need 8 weights and spill in V8's 15 xmm registers.
  */
 // @ts-ignore: decorator
-@inline function forwardPass4(yp: usize, init: usize, initStride: usize, p: usize, step: usize,
-                              o0: usize, o1: usize, o2: usize, o3: usize,
-                              wp: usize, wRow: usize, ow: i32, floor: v128, nt: i32): void {
+@inline function forwardPass4(yp: usize, pp: usize, patchRow: usize, wp: usize, wRow: usize, ow: i32,
+                              bias: v128, floor: v128, nt: i32, first: bool): void {
   const w0 = v128.load(wp);
   const w1 = nt > 1 ? v128.load(wp + wRow) : w0;
   const w2 = nt > 2 ? v128.load(wp + 2 * wRow) : w0;
   const w3 = nt > 3 ? v128.load(wp + 3 * wRow) : w0;
   for (let ox = 0; ox < ow; ox++) {
-    let a = v128.load(init);
-    a = f32x4.add(a, f32x4.mul(v128.load32_splat(p + o0), w0));
-    if (nt > 1) a = f32x4.add(a, f32x4.mul(v128.load32_splat(p + o1), w1));
-    if (nt > 2) a = f32x4.add(a, f32x4.mul(v128.load32_splat(p + o2), w2));
-    if (nt > 3) a = f32x4.add(a, f32x4.mul(v128.load32_splat(p + o3), w3));
+    let a = first ? bias : v128.load(yp);
+    a = f32x4.add(a, f32x4.mul(v128.load32_splat(pp), w0));
+    if (nt > 1) a = f32x4.add(a, f32x4.mul(v128.load32_splat(pp, 4), w1));
+    if (nt > 2) a = f32x4.add(a, f32x4.mul(v128.load32_splat(pp, 8), w2));
+    if (nt > 3) a = f32x4.add(a, f32x4.mul(v128.load32_splat(pp, 12), w3));
     // pmax(a, floor) = a < floor ? floor : a: relu with floor 0 (NaN stays NaN), identity with -inf.
     v128.store(yp, f32x4.pmax(a, floor));
-    init += initStride;
-    p += step;
+    pp += patchRow;
     yp += wRow;
   }
 }
 
 /**
- * y = act(conv(x, wt) + b). b = 0: no bias. `scratch` holds 4 + kh * wp * cin floats (wp: the
- * padded width, (ow - 1) * sw + kw); its first 4 are zeroed here and stand for a missing bias.
+ * y = act(conv(x, wt) + b). b = 0: no bias. `scratch`: conv2d_direct_scratch_floats floats.
  * Blocks of 4 channels take each output row in passes of up to 4 taps, their weights in
  * registers (the row's output stays in L1 between passes); the last cout % 4 channels go pixel
  * by pixel.
@@ -208,56 +231,55 @@ export function conv2d_backward_bias(y: usize, gy: usize, dz: usize, db: usize, 
 export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, scratch: usize,
                                       n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
                                       kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32): void {
+  const zero = f32x4.splat(0);
   const negInf = f32x4.splat(-Infinity);
-  const lastFloor = relu ? f32x4.splat(0) : negInf;
+  const lastFloor = relu ? zero : negInf;
   const taps = kh * kw * cin;
   const wRow = <usize>cout << 2;
-  const wp = paddedWidth(ow, kw, sw);
-  const rowFloats = wp * cin;
-  const step = <usize>(sw * cin) << 2;
-  const zeros = scratch;
-  fillRun(zeros, 4, 0);
-  const rows = scratch + 16;
+  const patchRow = <usize>taps << 2;
+  const rows = scratch;
+  const patches = scratch + (<usize>(kh * ((ow - 1) * sw + kw) * cin) << 2);
   const cout4 = cout & ~3;
   let yp = y;
   for (let img = 0; img < n; img++) {
     const xi = x + (<usize>(img * h * w * cin) << 2);
     for (let oy = 0; oy < oh; oy++) {
-      gatherRows(xi, rows, h, w, cin, kh, oy * sh - pt, pl, wp);
-      for (let t = 0; t < taps; t += 4) {
-        const nt = taps - t;
-        const o0 = tapOffset(t, kw, cin, rowFloats);
-        const o1 = nt > 1 ? tapOffset(t + 1, kw, cin, rowFloats) : 0;
-        const o2 = nt > 2 ? tapOffset(t + 2, kw, cin, rowFloats) : 0;
-        const o3 = nt > 3 ? tapOffset(t + 3, kw, cin, rowFloats) : 0;
-        const initStride = t > 0 ? wRow : 0;
-        const floor = t + 4 >= taps ? lastFloor : negInf;
-        for (let co = 0; co < cout4; co += 4) {
-          const bo = <usize>co << 2;
-          const init = t > 0 ? yp + bo : b ? b + bo : zeros;
+      gatherPatches(xi, rows, patches, h, w, cin, kh, kw, sw, oy * sh - pt, pl, ow);
+      for (let co = 0; co < cout4; co += 4) {
+        const bo = <usize>co << 2;
+        const bias = b ? v128.load(b + bo) : zero;
+        // The first pass starts from the bias, the next ones from y; the last applies the relu.
+        for (let t = 0; t < taps; t += 4) {
+          const nt = taps - t;
+          const floor = nt <= 4 ? lastFloor : negInf;
+          const pp = patches + (<usize>t << 2);
           const wtp = wt + (<usize>(t * cout) << 2) + bo;
-          if (nt >= 4) forwardPass4(yp + bo, init, initStride, rows, step, o0, o1, o2, o3, wtp, wRow, ow, floor, 4);
-          else if (nt == 3) forwardPass4(yp + bo, init, initStride, rows, step, o0, o1, o2, o3, wtp, wRow, ow, floor, 3);
-          else if (nt == 2) forwardPass4(yp + bo, init, initStride, rows, step, o0, o1, o2, o3, wtp, wRow, ow, floor, 2);
-          else forwardPass4(yp + bo, init, initStride, rows, step, o0, o1, o2, o3, wtp, wRow, ow, floor, 1);
+          if (t == 0) {
+            if (nt >= 4) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 4, true);
+            else if (nt == 3) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 3, true);
+            else if (nt == 2) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 2, true);
+            else forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 1, true);
+          } else {
+            if (nt >= 4) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 4, false);
+            else if (nt == 3) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 3, false);
+            else if (nt == 2) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 2, false);
+            else forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 1, false);
+          }
         }
       }
       for (let co = cout4; co < cout; co++) {
         const bo = <usize>co << 2;
-        let p = rows;
+        let pp = patches;
         let yt = yp + bo;
         for (let ox = 0; ox < ow; ox++) {
           let s: f32 = b ? load<f32>(b + bo) : 0;
           let wtp = wt + bo;
-          for (let ky = 0; ky < kh; ky++) {
-            const pr = p + (<usize>(ky * rowFloats) << 2);
-            for (let r = 0; r < kw * cin; r++) {
-              s += load<f32>(pr + (<usize>r << 2)) * load<f32>(wtp);
-              wtp += wRow;
-            }
+          for (let t = 0; t < taps; t++) {
+            s += load<f32>(pp + (<usize>t << 2)) * load<f32>(wtp);
+            wtp += wRow;
           }
           store<f32>(yt, relu && s < 0 ? 0 : s);
-          p += step;
+          pp += patchRow;
           yt += wRow;
         }
       }
@@ -268,54 +290,89 @@ export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, s
 
 /**
  * One output row's contribution to dw[t..t+4, 8 channels]: dw[t + j] += sum over the row's pixels
- * of tap(px, t + j) · dz[px]. masked (a constant once inlined): dz = gy where y > 0, else dz = gy;
- * withDb: db[8 channels] += sum of dz too. Registers: 8 accumulators + 2 dz + splat (+ 2 db).
+ * of patch[px, t + j] · dz[px]. Registers: 8 accumulators, 2 dz and the 4 splats (V8 hoists them).
  */
 // @ts-ignore: decorator
-@inline function filterRow8(dw0: usize, dwRow: usize, gp: usize, yp: usize, dzRow: usize, dbp: usize,
-                            p: usize, step: usize, o0: usize, o1: usize, o2: usize, o3: usize, ow: i32,
-                            masked: bool, withDb: bool): void {
-  const zero = f32x4.splat(0);
+@inline function filterRow8(dw0: usize, dwRow: usize, gp: usize, dzRow: usize, pp: usize, patchRow: usize, ow: i32): void {
   let a00 = v128.load(dw0), a01 = v128.load(dw0, 16);
   let a10 = v128.load(dw0 + dwRow), a11 = v128.load(dw0 + dwRow, 16);
   let a20 = v128.load(dw0 + 2 * dwRow), a21 = v128.load(dw0 + 2 * dwRow, 16);
   let a30 = v128.load(dw0 + 3 * dwRow), a31 = v128.load(dw0 + 3 * dwRow, 16);
-  let s0 = zero, s1 = zero;
-  if (withDb) { s0 = v128.load(dbp); s1 = v128.load(dbp, 16); }
   for (let ox = 0; ox < ow; ox++) {
-    let d0 = v128.load(gp), d1 = v128.load(gp, 16);
-    if (masked) {
-      d0 = v128.and(d0, f32x4.gt(v128.load(yp), zero));
-      d1 = v128.and(d1, f32x4.gt(v128.load(yp, 16), zero));
-      yp += dzRow;
-    }
-    if (withDb) { s0 = f32x4.add(s0, d0); s1 = f32x4.add(s1, d1); }
-    let v = v128.load32_splat(p + o0);
+    const d0 = v128.load(gp), d1 = v128.load(gp, 16);
+    let v = v128.load32_splat(pp);
     a00 = f32x4.add(a00, f32x4.mul(v, d0)); a01 = f32x4.add(a01, f32x4.mul(v, d1));
-    v = v128.load32_splat(p + o1);
+    v = v128.load32_splat(pp, 4);
     a10 = f32x4.add(a10, f32x4.mul(v, d0)); a11 = f32x4.add(a11, f32x4.mul(v, d1));
-    v = v128.load32_splat(p + o2);
+    v = v128.load32_splat(pp, 8);
     a20 = f32x4.add(a20, f32x4.mul(v, d0)); a21 = f32x4.add(a21, f32x4.mul(v, d1));
-    v = v128.load32_splat(p + o3);
+    v = v128.load32_splat(pp, 12);
     a30 = f32x4.add(a30, f32x4.mul(v, d0)); a31 = f32x4.add(a31, f32x4.mul(v, d1));
     gp += dzRow;
-    p += step;
+    pp += patchRow;
   }
   v128.store(dw0, a00); v128.store(dw0, a01, 16);
   v128.store(dw0 + dwRow, a10); v128.store(dw0 + dwRow, a11, 16);
   v128.store(dw0 + 2 * dwRow, a20); v128.store(dw0 + 2 * dwRow, a21, 16);
   v128.store(dw0 + 3 * dwRow, a30); v128.store(dw0 + 3 * dwRow, a31, 16);
-  if (withDb) { v128.store(dbp, s0); v128.store(dbp, s1, 16); }
+}
+
+/** filterRow8 for 4 channels: 4 accumulators, 1 dz, the 4 splats. */
+// @ts-ignore: decorator
+@inline function filterRow4(dw0: usize, dwRow: usize, gp: usize, dzRow: usize, pp: usize, patchRow: usize, ow: i32): void {
+  let a0 = v128.load(dw0), a1 = v128.load(dw0 + dwRow);
+  let a2 = v128.load(dw0 + 2 * dwRow), a3 = v128.load(dw0 + 3 * dwRow);
+  for (let ox = 0; ox < ow; ox++) {
+    const d = v128.load(gp);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(pp), d));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(pp, 4), d));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(pp, 8), d));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(pp, 12), d));
+    gp += dzRow;
+    pp += patchRow;
+  }
+  v128.store(dw0, a0); v128.store(dw0 + dwRow, a1);
+  v128.store(dw0 + 2 * dwRow, a2); v128.store(dw0 + 3 * dwRow, a3);
 }
 
 /**
- * dw[t, co] = sum over output pixels of tap(pixel, t) * dz[pixel, co], t = (ky, kx, ci), where
- * dz = gy, or with y != 0, dz = gy where y > 0 else 0 (relu's mask, so that dz is never written).
- * db != 0: db[co] = sum over output pixels of dz[pixel, co], in the same pass. `scratch` holds
- * kh * wp * cin floats (see conv2d_direct_forward). Taps go in groups of 4 and cout in blocks of
- * 8 (8 accumulators), one output row at a time so that gy and y stay in cache across the blocks.
- * dw has room for the taps rounded up to a multiple of 4 (the extra rows hold junk: the caller
- * drops them). Every sum runs over the pixels in order, so that it does not depend on cout.
+ * For one output row of ow pixels: dz = gy where y > 0 else 0 (masked; else dz = gy), written to
+ * the row buffer `dz`, and db += dz pixel by pixel (withDb): masked and withDb are constants once
+ * inlined. Pixel-major, so that gy and y are read as streams.
+ */
+// @ts-ignore: decorator
+@inline function maskRow(y: usize, gy: usize, dz: usize, db: usize, ow: i32, cout: i32, masked: bool, withDb: bool): void {
+  const zero = f32x4.splat(0);
+  const cout4 = cout & ~3;
+  let p: usize = 0;
+  for (let ox = 0; ox < ow; ox++) {
+    let co = 0;
+    for (; co < cout4; co += 4) {
+      let d = v128.load(gy + p);
+      if (masked) d = v128.and(d, f32x4.gt(v128.load(y + p), zero));
+      v128.store(dz + p, d);
+      if (withDb) v128.store(db + (<usize>co << 2), f32x4.add(v128.load(db + (<usize>co << 2)), d));
+      p += 16;
+    }
+    for (; co < cout; co++) {
+      let d = load<f32>(gy + p);
+      if (masked) d = load<f32>(y + p) > 0 ? d : 0;
+      store<f32>(dz + p, d);
+      if (withDb) store<f32>(db + (<usize>co << 2), load<f32>(db + (<usize>co << 2)) + d);
+      p += 4;
+    }
+  }
+}
+
+/**
+ * dw[t, co] = sum over output pixels of patch(pixel, t) * dz[pixel, co], t = (ky, kx, ci), where
+ * dz = gy, or with y != 0, dz = gy where y > 0 else 0: relu's mask, applied one output row at a
+ * time into scratch (in L1), so that the whole dz is never written. db != 0: db[co] = sum over
+ * output pixels of dz[pixel, co], summed in the same row pass. `scratch`:
+ * conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, cout) floats. Taps go in groups of 4 and
+ * cout in blocks of 8 (8 accumulators), one output row at a time so that its dz stays in cache
+ * across the blocks. dw has room for the taps rounded up to a multiple of 4 (the extra rows hold
+ * junk: the caller drops them). Every sum runs over the pixels in order.
  */
 export function conv2d_direct_backward_filter(x: usize, y: usize, gy: usize, dw: usize, db: usize, scratch: usize,
                                               n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
@@ -325,62 +382,47 @@ export function conv2d_direct_backward_filter(x: usize, y: usize, gy: usize, dw:
   fillRun(dw, tpad * cout, 0);
   if (db) fillRun(db, cout, 0);
   const dzRow = <usize>cout << 2;
-  const wp = paddedWidth(ow, kw, sw);
-  const rowFloats = wp * cin;
-  const step = <usize>(sw * cin) << 2;
+  const patchRow = <usize>taps << 2;
   const rows = scratch;
-  const cout8 = cout & ~7;
+  const patches = scratch + (<usize>(kh * ((ow - 1) * sw + kw) * cin) << 2);
+  const dzRowBuffer = patches + (<usize>(ow * taps + 4) << 2);
   for (let img = 0; img < n; img++) {
     const xi = x + (<usize>(img * h * w * cin) << 2);
     for (let oy = 0; oy < oh; oy++) {
-      gatherRows(xi, rows, h, w, cin, kh, oy * sh - pt, pl, wp);
+      gatherPatches(xi, rows, patches, h, w, cin, kh, kw, sw, oy * sh - pt, pl, ow);
       const rowOff = <usize>((img * oh + oy) * ow) * dzRow;
-      const gr = gy + rowOff;
-      const yr = y ? y + rowOff : 0;
+      let dzr = gy + rowOff;
+      if (y || db) {
+        // Specialized, so that the inner loops test nothing.
+        if (!y) maskRow(0, dzr, dzRowBuffer, db, ow, cout, false, true);
+        else if (db) maskRow(y + rowOff, dzr, dzRowBuffer, db, ow, cout, true, true);
+        else maskRow(y + rowOff, dzr, dzRowBuffer, 0, ow, cout, true, false);
+        dzr = dzRowBuffer;
+      }
       for (let t = 0; t < tpad; t += 4) {
-        // Taps past the last (t + j >= taps) read tap 0: their dw rows are junk, dropped.
-        const o0 = tapOffset(t, kw, cin, rowFloats);
-        const o1 = t + 1 < taps ? tapOffset(t + 1, kw, cin, rowFloats) : 0;
-        const o2 = t + 2 < taps ? tapOffset(t + 2, kw, cin, rowFloats) : 0;
-        const o3 = t + 3 < taps ? tapOffset(t + 3, kw, cin, rowFloats) : 0;
         const dw0 = dw + (<usize>(t * cout) << 2);
-        const withDb = db != 0 && t == 0;
-        for (let co = 0; co < cout8; co += 8) {
-          const o = <usize>co << 2;
-          if (y) {
-            if (withDb) filterRow8(dw0 + o, dzRow, gr + o, yr + o, dzRow, db + o, rows, step, o0, o1, o2, o3, ow, true, true);
-            else filterRow8(dw0 + o, dzRow, gr + o, yr + o, dzRow, 0, rows, step, o0, o1, o2, o3, ow, true, false);
-          } else {
-            if (withDb) filterRow8(dw0 + o, dzRow, gr + o, 0, dzRow, db + o, rows, step, o0, o1, o2, o3, ow, false, true);
-            else filterRow8(dw0 + o, dzRow, gr + o, 0, dzRow, 0, rows, step, o0, o1, o2, o3, ow, false, false);
-          }
-        }
-        // The last cout % 8 channels, one at a time (runtime mask and bias flags: a small share).
-        for (let co = cout8; co < cout; co++) {
+        const pr = patches + (<usize>t << 2);
+        let co = 0;
+        for (; co + 8 <= cout; co += 8) filterRow8(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);
+        for (; co + 4 <= cout; co += 4) filterRow4(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);
+        // The last cout % 4 channels one at a time.
+        for (; co < cout; co++) {
           const o = <usize>co << 2;
           let s0 = load<f32>(dw0 + o), s1 = load<f32>(dw0 + dzRow + o);
           let s2 = load<f32>(dw0 + 2 * dzRow + o), s3 = load<f32>(dw0 + 3 * dzRow + o);
-          let sb: f32 = withDb ? load<f32>(db + o) : 0;
-          let gp = gr + o;
-          let yp = yr + o;
-          let p = rows;
+          let gp = dzr + o;
+          let pp = pr;
           for (let ox = 0; ox < ow; ox++) {
-            let d = load<f32>(gp);
-            if (y) {
-              d = load<f32>(yp) > 0 ? d : 0;
-              yp += dzRow;
-            }
-            sb += d;
-            s0 += load<f32>(p + o0) * d;
-            s1 += load<f32>(p + o1) * d;
-            s2 += load<f32>(p + o2) * d;
-            s3 += load<f32>(p + o3) * d;
+            const d = load<f32>(gp);
+            s0 += load<f32>(pp) * d;
+            s1 += load<f32>(pp, 4) * d;
+            s2 += load<f32>(pp, 8) * d;
+            s3 += load<f32>(pp, 12) * d;
             gp += dzRow;
-            p += step;
+            pp += patchRow;
           }
           store<f32>(dw0 + o, s0); store<f32>(dw0 + dzRow + o, s1);
           store<f32>(dw0 + 2 * dzRow + o, s2); store<f32>(dw0 + 3 * dzRow + o, s3);
-          if (withDb) store<f32>(db + o, sb);
         }
       }
     }

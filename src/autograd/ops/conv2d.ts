@@ -36,6 +36,7 @@ interface ConvKernels {
     kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, oh: number, ow: number): void;
   conv2d_bias_act(y: number, b: number, rows: number, cout: number, relu: number): void;
   conv2d_backward_bias(y: number, gy: number, dz: number, db: number, rows: number, cout: number, relu: number): void;
+  conv2d_direct_scratch_floats(ow: number, cin: number, kh: number, kw: number, sw: number, cout: number): number;
   conv2d_direct_forward(x: number, wt: number, b: number, y: number, scratch: number, ...geometryAndRelu: [...Geometry, number]): void;
   conv2d_direct_backward_filter(x: number, y: number, gy: number, dw: number, db: number, scratch: number, ...geometry: Geometry): void;
   conv_gemm_scratch_floats(n: number, k: number, perTap: number, ch: number): number;
@@ -108,8 +109,6 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
   // A 1x1 kernel with stride 1 and no padding: the input is its own patch matrix.
   const identityPatches = kh === 1 && kw === 1 && sh === 1 && sw === 1;
   const k = kernels<ConvKernels>();
-  // The direct kernels' scratch: the kh padded input rows that one output row reads.
-  const directRowsFloats = kh * ((ow - 1) * sw + kw) * cin;
 
   const im2col = (): Tensor => {
     if (identityPatches) return x;
@@ -124,7 +123,7 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
     // Images are independent: threads take ranges of them, each with its own scratch rows.
     const inBytes = h * w * cin * 4;
     const outBytes = oh * ow * cout * 4;
-    const rowsScratch = Array.from({ length: itemRanges(n, n * (inBytes + outBytes)).length }, () => Tensor.empty([4 + directRowsFloats]));
+    const rowsScratch = Array.from({ length: itemRanges(n, n * (inBytes + outBytes)).length }, () => Tensor.empty([k.conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, 0)]));
     runOverRanges("conv2d_direct_forward", n, n * (inBytes + outBytes), (start, count, t) =>
       [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, rowsScratch[t].ptr, count, ...g.slice(1), relu]);
     for (const r of rowsScratch) r.dispose();
@@ -181,7 +180,7 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
         const dzBytes = oh * ow * cout * 4;
         const outs = halves.map(() => Tensor.empty([(taps + 3) & ~3, cout]));
         const fusedDb = fused && db ? halves.map((_, i) => (i === 0 ? db : Tensor.empty([cout]))) : null;
-        const rowsScratch = halves.map(() => Tensor.empty([directRowsFloats]));
+        const rowsScratch = halves.map(() => Tensor.empty([k.conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, cout)]));
         const masked = fused && relu;
         const shares = halves.map(([start, count], i) =>
           [x.ptr + start * inBytes, masked ? y.ptr + start * dzBytes : 0, dz.ptr + start * dzBytes, outs[i].ptr,
