@@ -137,8 +137,8 @@ export function conv2d_backward_bias(y: usize, gy: usize, dz: usize, db: usize, 
 /**
  * The scratch floats of the direct kernels: kh padded input rows of (ow - 1) * sw + kw pixels,
  * then an output row's patches, ow * taps floats, then 8 floats of slack (the kernel gradient
- * reads up to 3 taps past the last patch; the forward zeroes them for a missing bias), then ow * cout floats for the kernel gradient's masked
- * output gradient row (cout = 0 for the forward).
+ * reads up to 3 taps past the last patch; the forward zeroes them for a missing bias), then
+ * ow * cout floats for the kernel gradient's masked output gradient row (cout = 0: forward).
  */
 export function conv2d_direct_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32, sw: i32, cout: i32): i32 {
   return kh * ((ow - 1) * sw + kw) * cin + ow * kh * kw * cin + 8 + ow * cout;
@@ -199,8 +199,8 @@ export function conv2d_direct_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32
  * One pass of `nt` taps (1..4, a constant once inlined) over the ow pixels of an output row, for
  * 4 channels whose weights stay in registers: y[px] = pmax(init + sum over the nt taps of
  * patch[px, t] · w[t], floor), where init is `bias` if `first` (a constant too), else y[px] (an
- * earlier pass's). Registers: 4 weights, the splats (V8 hoists them all), floor, bias and one
- * accumulator; 8 channels would need 8 weights and spill in V8's 15 xmm registers.
+ * earlier pass's). Registers: 4 weights, up to 4 splats (V8 hoists loads), floor, bias and one
+ * accumulator; 8 channels, with twice the weights, bias and accumulators, spill in V8's 15.
  */
 // @ts-ignore: decorator
 @inline function forwardPass4(yp: usize, pp: usize, patchRow: usize, wp: usize, wRow: usize, ow: i32,

@@ -8,7 +8,9 @@
 // - im2col + GEMM, explicitly: patches [n*oh*ow, kh*kw*cin] · kernel [kh*kw*cin, cout];
 //   backward dW = patchesᵀ·dZ, dPatches = dZ·Wᵀ scattered back by col2im. Kept as a reference
 //   path for tests and benchmarks, and for the input gradient of strided convolutions.
-// With relu, the backward masks the output gradient by y > 0 (dZ), as relu's backward does.
+// With relu, the backward masks the output gradient by y > 0 (dZ), as relu's backward does;
+// without an input gradient (conv1: its input is the data), the direct kernel gradient applies
+// the mask one output row at a time and sums db itself, so dZ is never written.
 
 import { gemm, gemmParallelism } from "../../wasm/gemm.js";
 import { kernels, parallelRun } from "../../wasm/loader.js";
@@ -180,8 +182,9 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
         const dzBytes = oh * ow * cout * 4;
         const outs = halves.map(() => Tensor.empty([(taps + 3) & ~3, cout]));
         const fusedDb = fused && db ? halves.map((_, i) => (i === 0 ? db : Tensor.empty([cout]))) : null;
-        const rowsScratch = halves.map(() => Tensor.empty([k.conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, cout)]));
         const masked = fused && relu;
+        const rowsScratch = halves.map(() => Tensor.empty([k.conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, masked ? cout : 0)]));
+        // dz is gy itself when fused (masked by y in the kernel) or without relu.
         const shares = halves.map(([start, count], i) =>
           [x.ptr + start * inBytes, masked ? y.ptr + start * dzBytes : 0, dz.ptr + start * dzBytes, outs[i].ptr,
             fusedDb ? fusedDb[i].ptr : 0, rowsScratch[i].ptr, count, ...g.slice(1)]);
