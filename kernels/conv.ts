@@ -329,21 +329,16 @@ export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, s
 
 /**
  * One output row's contribution to dw[t..t+4, 8 channels]: dw[t + j] += sum over the row's pixels
- * of patch[px, t + j] · dz[px]; withDb (a constant once inlined): db[8 channels] += dz too.
- * Registers: 8 accumulators, 2 dz, the 4 splats (V8 hoists them), 2 db (V8 spills about one).
+ * of patch[px, t + j] · dz[px]. Registers: 8 accumulators, 2 dz and the 4 splats.
  */
 // @ts-ignore: decorator
-@inline function filterRow8(dw0: usize, dwRow: usize, gp: usize, dzRow: usize, dbp: usize, pp: usize, patchRow: usize,
-                            ow: i32, withDb: bool): void {
+@inline function filterRow8(dw0: usize, dwRow: usize, gp: usize, dzRow: usize, pp: usize, patchRow: usize, ow: i32): void {
   let a00 = v128.load(dw0), a01 = v128.load(dw0, 16);
   let a10 = v128.load(dw0 + dwRow), a11 = v128.load(dw0 + dwRow, 16);
   let a20 = v128.load(dw0 + 2 * dwRow), a21 = v128.load(dw0 + 2 * dwRow, 16);
   let a30 = v128.load(dw0 + 3 * dwRow), a31 = v128.load(dw0 + 3 * dwRow, 16);
-  let s0 = a00, s1 = a01;
-  if (withDb) { s0 = v128.load(dbp); s1 = v128.load(dbp, 16); }
   for (let ox = 0; ox < ow; ox++) {
     const d0 = v128.load(gp), d1 = v128.load(gp, 16);
-    if (withDb) { s0 = f32x4.add(s0, d0); s1 = f32x4.add(s1, d1); }
     let v = v128.load32_splat(pp);
     a00 = f32x4.add(a00, f32x4.mul(v, d0)); a01 = f32x4.add(a01, f32x4.mul(v, d1));
     v = v128.load32_splat(pp, 4);
@@ -359,19 +354,15 @@ export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, s
   v128.store(dw0 + dwRow, a10); v128.store(dw0 + dwRow, a11, 16);
   v128.store(dw0 + 2 * dwRow, a20); v128.store(dw0 + 2 * dwRow, a21, 16);
   v128.store(dw0 + 3 * dwRow, a30); v128.store(dw0 + 3 * dwRow, a31, 16);
-  if (withDb) { v128.store(dbp, s0); v128.store(dbp, s1, 16); }
 }
 
-/** filterRow8 for 4 channels: 4 accumulators, 1 dz, the 4 splats, 1 db. */
+/** filterRow8 for 4 channels: 4 accumulators, 1 dz, the 4 splats. */
 // @ts-ignore: decorator
-@inline function filterRow4(dw0: usize, dwRow: usize, gp: usize, dzRow: usize, dbp: usize, pp: usize, patchRow: usize,
-                            ow: i32, withDb: bool): void {
+@inline function filterRow4(dw0: usize, dwRow: usize, gp: usize, dzRow: usize, pp: usize, patchRow: usize, ow: i32): void {
   let a0 = v128.load(dw0), a1 = v128.load(dw0 + dwRow);
   let a2 = v128.load(dw0 + 2 * dwRow), a3 = v128.load(dw0 + 3 * dwRow);
-  let s = withDb ? v128.load(dbp) : a0;
   for (let ox = 0; ox < ow; ox++) {
     const d = v128.load(gp);
-    if (withDb) s = f32x4.add(s, d);
     a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(pp), d));
     a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(pp, 4), d));
     a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(pp, 8), d));
@@ -381,7 +372,36 @@ export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, s
   }
   v128.store(dw0, a0); v128.store(dw0 + dwRow, a1);
   v128.store(dw0 + 2 * dwRow, a2); v128.store(dw0 + 3 * dwRow, a3);
-  if (withDb) v128.store(dbp, s);
+}
+
+/**
+ * db[co] += sum over the ow pixels of an output row of dz[px, co], pixel after pixel, 8 channels
+ * at a time (the row is in cache: just masked, or about to be read by the kernel gradient).
+ */
+// @ts-ignore: decorator
+@inline function sumRow(dz: usize, db: usize, ow: i32, cout: i32): void {
+  const dzRow = <usize>cout << 2;
+  let co = 0;
+  for (; co + 8 <= cout; co += 8) {
+    const o = <usize>co << 2;
+    let s0 = v128.load(db + o), s1 = v128.load(db + o, 16);
+    let p = dz + o;
+    for (let ox = 0; ox < ow; ox++) {
+      s0 = f32x4.add(s0, v128.load(p)); s1 = f32x4.add(s1, v128.load(p, 16));
+      p += dzRow;
+    }
+    v128.store(db + o, s0); v128.store(db + o, s1, 16);
+  }
+  for (; co < cout; co++) {
+    const o = <usize>co << 2;
+    let s = load<f32>(db + o);
+    let p = dz + o;
+    for (let ox = 0; ox < ow; ox++) {
+      s += load<f32>(p);
+      p += dzRow;
+    }
+    store<f32>(db + o, s);
+  }
 }
 
 /** For one output row of n floats: dz = gy where y > 0, else 0, into the row buffer `dz`. */
@@ -403,7 +423,7 @@ export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, s
  * dw[t, co] = sum over output pixels of patch(pixel, t) * dz[pixel, co], t = (ky, kx, ci), where
  * dz = gy, or with y != 0, dz = gy where y > 0 else 0: relu's mask, applied one output row at a
  * time into scratch (in L1), so that the whole dz is never written. db != 0: db[co] = sum over
- * output pixels of dz[pixel, co], summed in the same row pass. `scratch`:
+ * output pixels of dz[pixel, co], summed row by row from the same cached row. `scratch`:
  * conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, cout) floats. Taps go in groups of 4 and
  * cout in blocks of 8 (8 accumulators), one output row at a time so that its dz stays in cache
  * across the blocks. dw has room for the taps rounded up to a multiple of 4 (the extra rows hold
@@ -431,41 +451,22 @@ export function conv2d_direct_backward_filter(x: usize, y: usize, gy: usize, dw:
         maskRow(y + rowOff, dzr, dzRowBuffer, ow * cout);
         dzr = dzRowBuffer;
       }
+      if (db) sumRow(dzr, db, ow, cout);
       for (let t = 0; t < tpad; t += 4) {
         const dw0 = dw + (<usize>(t * cout) << 2);
         const pr = patches + (<usize>t << 2);
-        const withDb = db != 0 && t == 0;
         let co = 0;
-        if (withDb) {
-          for (; co + 8 <= cout; co += 8) {
-            const o = <usize>co << 2;
-            filterRow8(dw0 + o, dzRow, dzr + o, dzRow, db + o, pr, patchRow, ow, true);
-          }
-          for (; co + 4 <= cout; co += 4) {
-            const o = <usize>co << 2;
-            filterRow4(dw0 + o, dzRow, dzr + o, dzRow, db + o, pr, patchRow, ow, true);
-          }
-        } else {
-          for (; co + 8 <= cout; co += 8) {
-            const o = <usize>co << 2;
-            filterRow8(dw0 + o, dzRow, dzr + o, dzRow, 0, pr, patchRow, ow, false);
-          }
-          for (; co + 4 <= cout; co += 4) {
-            const o = <usize>co << 2;
-            filterRow4(dw0 + o, dzRow, dzr + o, dzRow, 0, pr, patchRow, ow, false);
-          }
-        }
+        for (; co + 8 <= cout; co += 8) filterRow8(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);
+        for (; co + 4 <= cout; co += 4) filterRow4(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);
         // The last cout % 4 channels one at a time.
         for (; co < cout; co++) {
           const o = <usize>co << 2;
           let s0 = load<f32>(dw0 + o), s1 = load<f32>(dw0 + dzRow + o);
           let s2 = load<f32>(dw0 + 2 * dzRow + o), s3 = load<f32>(dw0 + 3 * dzRow + o);
-          let sb: f32 = withDb ? load<f32>(db + o) : 0;
           let gp = dzr + o;
           let pp = pr;
           for (let ox = 0; ox < ow; ox++) {
             const d = load<f32>(gp);
-            sb += d;
             s0 += load<f32>(pp) * d;
             s1 += load<f32>(pp, 4) * d;
             s2 += load<f32>(pp, 8) * d;
@@ -475,7 +476,6 @@ export function conv2d_direct_backward_filter(x: usize, y: usize, gy: usize, dw:
           }
           store<f32>(dw0 + o, s0); store<f32>(dw0 + dzRow + o, s1);
           store<f32>(dw0 + 2 * dzRow + o, s2); store<f32>(dw0 + 3 * dzRow + o, s3);
-          if (withDb) store<f32>(db + o, sb);
         }
       }
     }
