@@ -1,7 +1,9 @@
 // conv2d and maxPool2d at the tutorial model's shapes (batch 32): each path of the op (direct
 // kernels, im2col + GEMM) and the plain TypeScript reference. Backward rows time `backward()`
 // alone (the forward runs untimed before each sample), with only the named inputs requiring
-// gradients, so dW (with db and the relu mask) and dX are measured apart.
+// gradients, so dW (with db and the relu mask) and dX are measured apart. Without dX, the direct
+// path's dW+db row is the fused kernel gradient (relu mask and db in the same pass, as conv1 in
+// training), the other paths write dZ first.
 
 import { conv2d, maxPool2d, Generator, tensor, tidy } from "../src/index.js";
 import { conv2dStrategy, type Conv2dPath } from "../src/autograd/ops/conv2d.js";

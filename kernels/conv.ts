@@ -130,178 +130,348 @@ export function conv2d_backward_bias(y: usize, gy: usize, dz: usize, db: usize, 
 // ---------------------------------------------------------------------------------------------
 // Direct convolution: for small kh*kw*cin (conv1: 2x2x1), where a GEMM would be bound by writing
 // its output. Each output pixel's cout values are computed in f32x4 lanes, with the bias and the
-// relu fused, and written once.
+// relu fused, and written once. For each output row, the kh input rows it reads are first copied
+// into scratch with their padding, then its patches [ow, taps] gathered from them
+// (`gatherPatches`), so that the inner loops splat the taps of a pixel at fixed offsets.
 
 /**
- * y = act(conv(x, wt) + b). b = 0: no bias. Each output row's patches are first gathered into
- * `scratch` (ow*taps floats) so that padding costs nothing in the inner loop, which reads 4 taps
- * with one load and updates 16 output channels (4 accumulators).
+ * The scratch floats of the direct kernels: kh padded input rows of (ow - 1) * sw + kw pixels,
+ * then an output row's patches, ow * taps floats, then 8 floats of slack (the kernel gradient
+ * reads up to 3 taps past the last patch; the forward zeroes them for a missing bias), then
+ * ow * cout floats for the kernel gradient's masked output gradient row (cout = 0: forward).
  */
-export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, scratch: usize,
-                                      n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
-                                      kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32): void {
-  const zero = f32x4.splat(0);
-  const taps = kh * kw * cin;
-  const wRow = <usize>cout << 2;
+export function conv2d_direct_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32, sw: i32, cout: i32): i32 {
+  return kh * ((ow - 1) * sw + kw) * cin + ow * kh * kw * cin + 8 + ow * cout;
+}
+
+/**
+ * patches[ox, (ky, kx, ci)] = x[iy0 + ky, ox * sw + kx - pl, ci] (x: one image), or 0 in the
+ * padding, for the ow pixels of an output row, through `rows`: the kh input rows, padded.
+ */
+// @ts-ignore: decorator
+@inline function gatherPatches(x: usize, rows: usize, patches: usize, h: i32, w: i32, cin: i32,
+                               kh: i32, kw: i32, sw: i32, iy0: i32, pl: i32, ow: i32): void {
+  const wp = (ow - 1) * sw + kw;
+  const rowFloats = wp * cin;
+  const c0 = min(pl, wp);
+  const c1 = min(wp, pl + w);
+  let dst = rows;
+  for (let ky = 0; ky < kh; ky++) {
+    const iy = iy0 + ky;
+    if (iy < 0 || iy >= h) {
+      fillRun(dst, rowFloats, 0);
+    } else {
+      fillRun(dst, c0 * cin, 0);
+      copyRun(dst + (<usize>(c0 * cin) << 2), x + (<usize>((iy * w + c0 - pl) * cin) << 2), (c1 - c0) * cin);
+      fillRun(dst + (<usize>(c1 * cin) << 2), (wp - c1) * cin, 0);
+    }
+    dst += <usize>rowFloats << 2;
+  }
+  const run = kw * cin; // a pixel's taps of one kernel row: contiguous in the padded row
+  const taps = kh * run;
+  const step = <usize>(sw * cin) << 2;
   const patchRow = <usize>taps << 2;
-  let yp = y;
-  for (let img = 0; img < n; img++) {
-    for (let oy = 0; oy < oh; oy++) {
-      conv2d_im2col(x + ((<usize>(img * h * w * cin)) << 2), scratch, 1, h, w, cin, kh, kw, sh, sw, pt - oy * sh, pl, 1, ow);
-      let pp = scratch;
-      for (let ox = 0; ox < ow; ox++) {
-        let co = 0;
-        for (; co + 16 <= cout; co += 16) {
-          const bo = <usize>co << 2;
-          let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
-          if (b) {
-            a0 = v128.load(b + bo); a1 = v128.load(b + bo + 16);
-            a2 = v128.load(b + bo + 32); a3 = v128.load(b + bo + 48);
-          }
-          let wp = wt + bo;
-          let t = 0;
-          for (; t + 4 <= taps; t += 4) {
-            const p = v128.load(pp + (<usize>t << 2));
-            let xv = i32x4.shuffle(p, p, 0, 0, 0, 0);
-            a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp))); a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp + 16)));
-            a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp + 32))); a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp + 48)));
-            wp += wRow;
-            xv = i32x4.shuffle(p, p, 1, 1, 1, 1);
-            a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp))); a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp + 16)));
-            a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp + 32))); a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp + 48)));
-            wp += wRow;
-            xv = i32x4.shuffle(p, p, 2, 2, 2, 2);
-            a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp))); a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp + 16)));
-            a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp + 32))); a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp + 48)));
-            wp += wRow;
-            xv = i32x4.shuffle(p, p, 3, 3, 3, 3);
-            a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp))); a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp + 16)));
-            a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp + 32))); a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp + 48)));
-            wp += wRow;
-          }
-          for (; t < taps; t++) {
-            const xv = v128.load32_splat(pp + (<usize>t << 2));
-            a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(wp))); a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(wp + 16)));
-            a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(wp + 32))); a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(wp + 48)));
-            wp += wRow;
-          }
-          if (relu) {
-            a0 = f32x4.max(a0, zero); a1 = f32x4.max(a1, zero);
-            a2 = f32x4.max(a2, zero); a3 = f32x4.max(a3, zero);
-          }
-          v128.store(yp + bo, a0); v128.store(yp + bo + 16, a1);
-          v128.store(yp + bo + 32, a2); v128.store(yp + bo + 48, a3);
+  if (run < 4) {
+    // Short runs (conv1: 2): one tap at a time over the pixels.
+    for (let ky = 0; ky < kh; ky++) {
+      for (let r = 0; r < run; r++) {
+        let src = rows + (<usize>(ky * rowFloats + r) << 2);
+        let d = patches + (<usize>(ky * run + r) << 2);
+        for (let ox = 0; ox < ow; ox++) {
+          store<f32>(d, load<f32>(src));
+          src += step;
+          d += patchRow;
         }
-        for (; co + 4 <= cout; co += 4) {
-          const bo = <usize>co << 2;
-          let a0 = b ? v128.load(b + bo) : zero;
-          let wp = wt + bo;
-          for (let t = 0; t < taps; t++) {
-            a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(pp + (<usize>t << 2)), v128.load(wp)));
-            wp += wRow;
-          }
-          if (relu) a0 = f32x4.max(a0, zero);
-          v128.store(yp + bo, a0);
-        }
-        for (; co < cout; co++) {
-          const bo = <usize>co << 2;
-          let s: f32 = b ? load<f32>(b + bo) : 0;
-          let wp = wt + bo;
-          for (let t = 0; t < taps; t++) {
-            s += load<f32>(pp + (<usize>t << 2)) * load<f32>(wp);
-            wp += wRow;
-          }
-          store<f32>(yp + bo, relu ? max<f32>(s, 0) : s);
-        }
-        yp += wRow;
-        pp += patchRow;
+      }
+    }
+  } else {
+    let d = patches;
+    for (let ox = 0; ox < ow; ox++) {
+      for (let ky = 0; ky < kh; ky++) {
+        copyRun(d, rows + (<usize>(ky * rowFloats) << 2) + <usize>ox * step, run);
+        d += <usize>run << 2;
       }
     }
   }
 }
 
 /**
- * dw[t, co] = sum over output pixels of patch(pixel, t) * dz[pixel, co], t = (ky, kx, ci).
- * Each output row's patches are first gathered into `scratch` (ow*taps + 4 floats), so the inner
- * loop reads 4 taps with one load. Taps go in groups of 4 and cout in blocks of 8 (8 accumulators),
- * one output row at a time so that dz stays in cache across the blocks. dw has room for the taps
- * rounded up to a multiple of 4 (the extra rows hold junk: the caller drops them).
+ * One pass of `nt` taps (1..4, a constant once inlined) over the ow pixels of an output row, for
+ * 4 channels whose weights stay in registers: y[px] = pmax(init + sum over the nt taps of
+ * patch[px, t] · w[t], floor), where init is `bias` if `first` (a constant too), else y[px] (an
+ * earlier pass's). Registers: 4 weights, up to 4 splats (V8 hoists loads), floor, bias and one
+ * accumulator; 8 channels, with twice the weights, bias and accumulators, spill in V8's 15.
  */
-export function conv2d_direct_backward_filter(x: usize, dz: usize, dw: usize, scratch: usize,
+// @ts-ignore: decorator
+@inline function forwardPass4(yp: usize, pp: usize, patchRow: usize, wp: usize, wRow: usize, ow: i32,
+                              bias: v128, floor: v128, nt: i32, first: bool): void {
+  const w0 = v128.load(wp);
+  const w1 = nt > 1 ? v128.load(wp + wRow) : w0;
+  const w2 = nt > 2 ? v128.load(wp + 2 * wRow) : w0;
+  const w3 = nt > 3 ? v128.load(wp + 3 * wRow) : w0;
+  for (let ox = 0; ox < ow; ox++) {
+    let a = first ? bias : v128.load(yp);
+    a = f32x4.add(a, f32x4.mul(v128.load32_splat(pp), w0));
+    if (nt > 1) a = f32x4.add(a, f32x4.mul(v128.load32_splat(pp, 4), w1));
+    if (nt > 2) a = f32x4.add(a, f32x4.mul(v128.load32_splat(pp, 8), w2));
+    if (nt > 3) a = f32x4.add(a, f32x4.mul(v128.load32_splat(pp, 12), w3));
+    // pmax(a, floor) = a < floor ? floor : a: relu with floor 0 (NaN stays NaN), identity with -inf.
+    v128.store(yp, f32x4.pmax(a, floor));
+    pp += patchRow;
+    yp += wRow;
+  }
+}
+
+/**
+ * forwardPass4 for exactly 4 taps (conv1: 2x2x1) and 8 channels, the bias read from memory and
+ * the relu specialized (a constant once inlined), so that the 8 weights fit in registers (V8
+ * spills about one): half the loop overhead per channel of forwardPass4.
+ */
+// @ts-ignore: decorator
+@inline function forwardPass8Taps4(yp: usize, b: usize, pp: usize, patchRow: usize, wp: usize, wRow: usize, ow: i32, relu: bool): void {
+  const zero = f32x4.splat(0);
+  const w00 = v128.load(wp), w01 = v128.load(wp, 16);
+  const w10 = v128.load(wp + wRow), w11 = v128.load(wp + wRow, 16);
+  const w20 = v128.load(wp + 2 * wRow), w21 = v128.load(wp + 2 * wRow, 16);
+  const w30 = v128.load(wp + 3 * wRow), w31 = v128.load(wp + 3 * wRow, 16);
+  for (let ox = 0; ox < ow; ox++) {
+    let a0 = v128.load(b), a1 = v128.load(b, 16);
+    let s = v128.load32_splat(pp);
+    a0 = f32x4.add(a0, f32x4.mul(s, w00)); a1 = f32x4.add(a1, f32x4.mul(s, w01));
+    s = v128.load32_splat(pp, 4);
+    a0 = f32x4.add(a0, f32x4.mul(s, w10)); a1 = f32x4.add(a1, f32x4.mul(s, w11));
+    s = v128.load32_splat(pp, 8);
+    a0 = f32x4.add(a0, f32x4.mul(s, w20)); a1 = f32x4.add(a1, f32x4.mul(s, w21));
+    s = v128.load32_splat(pp, 12);
+    a0 = f32x4.add(a0, f32x4.mul(s, w30)); a1 = f32x4.add(a1, f32x4.mul(s, w31));
+    if (relu) { a0 = f32x4.pmax(a0, zero); a1 = f32x4.pmax(a1, zero); }
+    v128.store(yp, a0); v128.store(yp, a1, 16);
+    pp += patchRow;
+    yp += wRow;
+  }
+}
+
+/**
+ * y = act(conv(x, wt) + b). b = 0: no bias. `scratch`: conv2d_direct_scratch_floats floats.
+ * Blocks of 4 channels take each output row in passes of up to 4 taps, their weights in
+ * registers (the row's output stays in L1 between passes), or with exactly 4 taps, blocks of 8 in
+ * one pass; the last cout % 4 channels go pixel by pixel.
+ */
+export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, scratch: usize,
+                                      n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
+                                      kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32): void {
+  const zero = f32x4.splat(0);
+  const negInf = f32x4.splat(-Infinity);
+  const lastFloor = relu ? zero : negInf;
+  const taps = kh * kw * cin;
+  const wRow = <usize>cout << 2;
+  const patchRow = <usize>taps << 2;
+  const rows = scratch;
+  const patches = scratch + (<usize>(kh * ((ow - 1) * sw + kw) * cin) << 2);
+  const cout4 = cout & ~3;
+  const zeros = patches + (<usize>(ow * taps) << 2); // the slack: a missing bias
+  fillRun(zeros, 8, 0);
+  let yp = y;
+  for (let img = 0; img < n; img++) {
+    const xi = x + (<usize>(img * h * w * cin) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      gatherPatches(xi, rows, patches, h, w, cin, kh, kw, sw, oy * sh - pt, pl, ow);
+      let co0 = 0;
+      if (taps == 4) {
+        for (; co0 + 8 <= cout; co0 += 8) {
+          const bo = <usize>co0 << 2;
+          if (relu) forwardPass8Taps4(yp + bo, b ? b + bo : zeros, patches, patchRow, wt + bo, wRow, ow, true);
+          else forwardPass8Taps4(yp + bo, b ? b + bo : zeros, patches, patchRow, wt + bo, wRow, ow, false);
+        }
+      }
+      for (let co = co0; co < cout4; co += 4) {
+        const bo = <usize>co << 2;
+        const bias = b ? v128.load(b + bo) : zero;
+        // The first pass starts from the bias, the next ones from y; the last applies the relu.
+        for (let t = 0; t < taps; t += 4) {
+          const nt = taps - t;
+          const floor = nt <= 4 ? lastFloor : negInf;
+          const pp = patches + (<usize>t << 2);
+          const wtp = wt + (<usize>(t * cout) << 2) + bo;
+          if (t == 0) {
+            if (nt >= 4) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 4, true);
+            else if (nt == 3) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 3, true);
+            else if (nt == 2) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 2, true);
+            else forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 1, true);
+          } else {
+            if (nt >= 4) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 4, false);
+            else if (nt == 3) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 3, false);
+            else if (nt == 2) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 2, false);
+            else forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 1, false);
+          }
+        }
+      }
+      for (let co = cout4; co < cout; co++) {
+        const bo = <usize>co << 2;
+        let pp = patches;
+        let yt = yp + bo;
+        for (let ox = 0; ox < ow; ox++) {
+          let s: f32 = b ? load<f32>(b + bo) : 0;
+          let wtp = wt + bo;
+          for (let t = 0; t < taps; t++) {
+            s += load<f32>(pp + (<usize>t << 2)) * load<f32>(wtp);
+            wtp += wRow;
+          }
+          store<f32>(yt, relu && s < 0 ? 0 : s);
+          pp += patchRow;
+          yt += wRow;
+        }
+      }
+      yp += <usize>ow * wRow;
+    }
+  }
+}
+
+/**
+ * One output row's contribution to dw[t..t+4, 8 channels]: dw[t + j] += sum over the row's pixels
+ * of patch[px, t + j] · dz[px]. Registers: 8 accumulators, 2 dz and the 4 splats.
+ */
+// @ts-ignore: decorator
+@inline function filterRow8(dw0: usize, dwRow: usize, gp: usize, dzRow: usize, pp: usize, patchRow: usize, ow: i32): void {
+  let a00 = v128.load(dw0), a01 = v128.load(dw0, 16);
+  let a10 = v128.load(dw0 + dwRow), a11 = v128.load(dw0 + dwRow, 16);
+  let a20 = v128.load(dw0 + 2 * dwRow), a21 = v128.load(dw0 + 2 * dwRow, 16);
+  let a30 = v128.load(dw0 + 3 * dwRow), a31 = v128.load(dw0 + 3 * dwRow, 16);
+  for (let ox = 0; ox < ow; ox++) {
+    const d0 = v128.load(gp), d1 = v128.load(gp, 16);
+    let v = v128.load32_splat(pp);
+    a00 = f32x4.add(a00, f32x4.mul(v, d0)); a01 = f32x4.add(a01, f32x4.mul(v, d1));
+    v = v128.load32_splat(pp, 4);
+    a10 = f32x4.add(a10, f32x4.mul(v, d0)); a11 = f32x4.add(a11, f32x4.mul(v, d1));
+    v = v128.load32_splat(pp, 8);
+    a20 = f32x4.add(a20, f32x4.mul(v, d0)); a21 = f32x4.add(a21, f32x4.mul(v, d1));
+    v = v128.load32_splat(pp, 12);
+    a30 = f32x4.add(a30, f32x4.mul(v, d0)); a31 = f32x4.add(a31, f32x4.mul(v, d1));
+    gp += dzRow;
+    pp += patchRow;
+  }
+  v128.store(dw0, a00); v128.store(dw0, a01, 16);
+  v128.store(dw0 + dwRow, a10); v128.store(dw0 + dwRow, a11, 16);
+  v128.store(dw0 + 2 * dwRow, a20); v128.store(dw0 + 2 * dwRow, a21, 16);
+  v128.store(dw0 + 3 * dwRow, a30); v128.store(dw0 + 3 * dwRow, a31, 16);
+}
+
+/** filterRow8 for 4 channels: 4 accumulators, 1 dz, the 4 splats. */
+// @ts-ignore: decorator
+@inline function filterRow4(dw0: usize, dwRow: usize, gp: usize, dzRow: usize, pp: usize, patchRow: usize, ow: i32): void {
+  let a0 = v128.load(dw0), a1 = v128.load(dw0 + dwRow);
+  let a2 = v128.load(dw0 + 2 * dwRow), a3 = v128.load(dw0 + 3 * dwRow);
+  for (let ox = 0; ox < ow; ox++) {
+    const d = v128.load(gp);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(pp), d));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(pp, 4), d));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(pp, 8), d));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(pp, 12), d));
+    gp += dzRow;
+    pp += patchRow;
+  }
+  v128.store(dw0, a0); v128.store(dw0 + dwRow, a1);
+  v128.store(dw0 + 2 * dwRow, a2); v128.store(dw0 + 3 * dwRow, a3);
+}
+
+/**
+ * db[co] += sum over the ow pixels of an output row of dz[px, co], pixel after pixel, 8 channels
+ * at a time (the row is in cache: just masked, or about to be read by the kernel gradient).
+ */
+// @ts-ignore: decorator
+@inline function sumRow(dz: usize, db: usize, ow: i32, cout: i32): void {
+  const dzRow = <usize>cout << 2;
+  let co = 0;
+  for (; co + 8 <= cout; co += 8) {
+    const o = <usize>co << 2;
+    let s0 = v128.load(db + o), s1 = v128.load(db + o, 16);
+    let p = dz + o;
+    for (let ox = 0; ox < ow; ox++) {
+      s0 = f32x4.add(s0, v128.load(p)); s1 = f32x4.add(s1, v128.load(p, 16));
+      p += dzRow;
+    }
+    v128.store(db + o, s0); v128.store(db + o, s1, 16);
+  }
+  for (; co < cout; co++) {
+    const o = <usize>co << 2;
+    let s = load<f32>(db + o);
+    let p = dz + o;
+    for (let ox = 0; ox < ow; ox++) {
+      s += load<f32>(p);
+      p += dzRow;
+    }
+    store<f32>(db + o, s);
+  }
+}
+
+/** For one output row of n floats: dz = gy where y > 0, else 0, into the row buffer `dz`. */
+// @ts-ignore: decorator
+@inline function maskRow(y: usize, gy: usize, dz: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = <usize>i << 2;
+    v128.store(dz + p, v128.and(v128.load(gy + p), f32x4.gt(v128.load(y + p), zero)));
+  }
+  for (; i < n; i++) {
+    const p = <usize>i << 2;
+    store<f32>(dz + p, load<f32>(y + p) > 0 ? load<f32>(gy + p) : 0);
+  }
+}
+
+/**
+ * dw[t, co] = sum over output pixels of patch(pixel, t) * dz[pixel, co], t = (ky, kx, ci), where
+ * dz = gy, or with y != 0, dz = gy where y > 0 else 0: relu's mask, applied one output row at a
+ * time into scratch (in L1), so that the whole dz is never written. db != 0: db[co] = sum over
+ * output pixels of dz[pixel, co], summed row by row from the same cached row. `scratch`:
+ * conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, cout) floats. Taps go in groups of 4 and
+ * cout in blocks of 8 (8 accumulators), one output row at a time so that its dz stays in cache
+ * across the blocks. dw has room for the taps rounded up to a multiple of 4 (the extra rows hold
+ * junk: the caller drops them). Every sum runs over the pixels in order.
+ */
+export function conv2d_direct_backward_filter(x: usize, y: usize, gy: usize, dw: usize, db: usize, scratch: usize,
                                               n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
                                               kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
   const taps = kh * kw * cin;
   const tpad = (taps + 3) & ~3;
   fillRun(dw, tpad * cout, 0);
+  if (db) fillRun(db, cout, 0);
   const dzRow = <usize>cout << 2;
   const patchRow = <usize>taps << 2;
+  const rows = scratch;
+  const patches = scratch + (<usize>(kh * ((ow - 1) * sw + kw) * cin) << 2);
+  const dzRowBuffer = patches + (<usize>(ow * taps + 8) << 2);
   for (let img = 0; img < n; img++) {
+    const xi = x + (<usize>(img * h * w * cin) << 2);
     for (let oy = 0; oy < oh; oy++) {
-      conv2d_im2col(x + ((<usize>(img * h * w * cin)) << 2), scratch, 1, h, w, cin, kh, kw, sh, sw, pt - oy * sh, pl, 1, ow);
-      const dzr = dz + (<usize>((img * oh + oy) * ow) * dzRow);
+      gatherPatches(xi, rows, patches, h, w, cin, kh, kw, sw, oy * sh - pt, pl, ow);
+      const rowOff = <usize>((img * oh + oy) * ow) * dzRow;
+      let dzr = gy + rowOff;
+      if (y) {
+        maskRow(y + rowOff, dzr, dzRowBuffer, ow * cout);
+        dzr = dzRowBuffer;
+      }
+      if (db) sumRow(dzr, db, ow, cout);
       for (let t = 0; t < tpad; t += 4) {
         const dw0 = dw + (<usize>(t * cout) << 2);
-        const pr = scratch + (<usize>t << 2);
+        const pr = patches + (<usize>t << 2);
         let co = 0;
-        for (; co + 8 <= cout; co += 8) {
-          const o = <usize>co << 2;
-          let a00 = v128.load(dw0 + o), a01 = v128.load(dw0 + o + 16);
-          let a10 = v128.load(dw0 + dzRow + o), a11 = v128.load(dw0 + dzRow + o + 16);
-          let a20 = v128.load(dw0 + 2 * dzRow + o), a21 = v128.load(dw0 + 2 * dzRow + o + 16);
-          let a30 = v128.load(dw0 + 3 * dzRow + o), a31 = v128.load(dw0 + 3 * dzRow + o + 16);
-          let dp = dzr + o;
-          let pp = pr;
-          for (let ox = 0; ox < ow; ox++) {
-            const d0 = v128.load(dp), d1 = v128.load(dp + 16);
-            const p = v128.load(pp);
-            const x0 = i32x4.shuffle(p, p, 0, 0, 0, 0);
-            a00 = f32x4.add(a00, f32x4.mul(x0, d0)); a01 = f32x4.add(a01, f32x4.mul(x0, d1));
-            const x1 = i32x4.shuffle(p, p, 1, 1, 1, 1);
-            a10 = f32x4.add(a10, f32x4.mul(x1, d0)); a11 = f32x4.add(a11, f32x4.mul(x1, d1));
-            const x2 = i32x4.shuffle(p, p, 2, 2, 2, 2);
-            a20 = f32x4.add(a20, f32x4.mul(x2, d0)); a21 = f32x4.add(a21, f32x4.mul(x2, d1));
-            const x3 = i32x4.shuffle(p, p, 3, 3, 3, 3);
-            a30 = f32x4.add(a30, f32x4.mul(x3, d0)); a31 = f32x4.add(a31, f32x4.mul(x3, d1));
-            dp += dzRow;
-            pp += patchRow;
-          }
-          v128.store(dw0 + o, a00); v128.store(dw0 + o + 16, a01);
-          v128.store(dw0 + dzRow + o, a10); v128.store(dw0 + dzRow + o + 16, a11);
-          v128.store(dw0 + 2 * dzRow + o, a20); v128.store(dw0 + 2 * dzRow + o + 16, a21);
-          v128.store(dw0 + 3 * dzRow + o, a30); v128.store(dw0 + 3 * dzRow + o + 16, a31);
-        }
-        for (; co + 4 <= cout; co += 4) {
-          const o = <usize>co << 2;
-          let a0 = v128.load(dw0 + o), a1 = v128.load(dw0 + dzRow + o);
-          let a2 = v128.load(dw0 + 2 * dzRow + o), a3 = v128.load(dw0 + 3 * dzRow + o);
-          let dp = dzr + o;
-          let pp = pr;
-          for (let ox = 0; ox < ow; ox++) {
-            const d = v128.load(dp);
-            const p = v128.load(pp);
-            a0 = f32x4.add(a0, f32x4.mul(i32x4.shuffle(p, p, 0, 0, 0, 0), d));
-            a1 = f32x4.add(a1, f32x4.mul(i32x4.shuffle(p, p, 1, 1, 1, 1), d));
-            a2 = f32x4.add(a2, f32x4.mul(i32x4.shuffle(p, p, 2, 2, 2, 2), d));
-            a3 = f32x4.add(a3, f32x4.mul(i32x4.shuffle(p, p, 3, 3, 3, 3), d));
-            dp += dzRow;
-            pp += patchRow;
-          }
-          v128.store(dw0 + o, a0); v128.store(dw0 + dzRow + o, a1);
-          v128.store(dw0 + 2 * dzRow + o, a2); v128.store(dw0 + 3 * dzRow + o, a3);
-        }
+        for (; co + 8 <= cout; co += 8) filterRow8(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);
+        for (; co + 4 <= cout; co += 4) filterRow4(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);
+        // The last cout % 4 channels one at a time.
         for (; co < cout; co++) {
           const o = <usize>co << 2;
           let s0 = load<f32>(dw0 + o), s1 = load<f32>(dw0 + dzRow + o);
           let s2 = load<f32>(dw0 + 2 * dzRow + o), s3 = load<f32>(dw0 + 3 * dzRow + o);
-          let dp = dzr + o;
+          let gp = dzr + o;
           let pp = pr;
           for (let ox = 0; ox < ow; ox++) {
-            const d = load<f32>(dp);
+            const d = load<f32>(gp);
             s0 += load<f32>(pp) * d;
             s1 += load<f32>(pp, 4) * d;
             s2 += load<f32>(pp, 8) * d;
             s3 += load<f32>(pp, 12) * d;
-            dp += dzRow;
+            gp += dzRow;
             pp += patchRow;
           }
           store<f32>(dw0 + o, s0); store<f32>(dw0 + dzRow + o, s1);

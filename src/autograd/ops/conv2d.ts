@@ -8,7 +8,9 @@
 // - im2col + GEMM, explicitly: patches [n*oh*ow, kh*kw*cin] · kernel [kh*kw*cin, cout];
 //   backward dW = patchesᵀ·dZ, dPatches = dZ·Wᵀ scattered back by col2im. Kept as a reference
 //   path for tests and benchmarks, and for the input gradient of strided convolutions.
-// With relu, the backward masks the output gradient by y > 0 (dZ), as relu's backward does.
+// With relu, the backward masks the output gradient by y > 0 (dZ), as relu's backward does;
+// without an input gradient (conv1: its input is the data), the direct kernel gradient applies
+// the mask one output row at a time and sums db itself, so dZ is never written.
 
 import { gemm, gemmParallelism } from "../../wasm/gemm.js";
 import { kernels, parallelRun } from "../../wasm/loader.js";
@@ -36,8 +38,9 @@ interface ConvKernels {
     kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, oh: number, ow: number): void;
   conv2d_bias_act(y: number, b: number, rows: number, cout: number, relu: number): void;
   conv2d_backward_bias(y: number, gy: number, dz: number, db: number, rows: number, cout: number, relu: number): void;
+  conv2d_direct_scratch_floats(ow: number, cin: number, kh: number, kw: number, sw: number, cout: number): number;
   conv2d_direct_forward(x: number, wt: number, b: number, y: number, scratch: number, ...geometryAndRelu: [...Geometry, number]): void;
-  conv2d_direct_backward_filter(x: number, dz: number, dw: number, scratch: number, ...geometry: Geometry): void;
+  conv2d_direct_backward_filter(x: number, y: number, gy: number, dw: number, db: number, scratch: number, ...geometry: Geometry): void;
   conv_gemm_scratch_floats(n: number, k: number, perTap: number, ch: number): number;
   accumulate(dst: number, src: number, n: number): void;
 }
@@ -119,13 +122,13 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
   const y = Tensor.empty([n, oh, ow, cout]);
   let patches: Tensor | null = null;
   if (direct(conv2dStrategy.forward, taps, DIRECT_FORWARD_MAX_TAPS)) {
-    // Images are independent: threads take ranges of them, each with its own patch row.
+    // Images are independent: threads take ranges of them, each with its own scratch rows.
     const inBytes = h * w * cin * 4;
     const outBytes = oh * ow * cout * 4;
-    const rowPatches = Array.from({ length: itemRanges(n, n * (inBytes + outBytes)).length }, () => Tensor.empty([ow * taps]));
+    const rowsScratch = Array.from({ length: itemRanges(n, n * (inBytes + outBytes)).length }, () => Tensor.empty([k.conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, 0)]));
     runOverRanges("conv2d_direct_forward", n, n * (inBytes + outBytes), (start, count, t) =>
-      [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, rowPatches[t].ptr, count, ...g.slice(1), relu]);
-    for (const r of rowPatches) r.dispose();
+      [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, rowsScratch[t].ptr, count, ...g.slice(1), relu]);
+    for (const r of rowsScratch) r.dispose();
   } else if (conv2dStrategy.forward !== "gemm") {
     implicitGemm("conv2d_implicit_forward", rows, cout, taps, k.conv_gemm_scratch_floats(cout, taps, cin, cin),
       (work) => [x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, work, ...g, relu]);
@@ -142,10 +145,14 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
   }
 
   record("conv2d", inputs, y, (gy) => {
-    // dZ: the gradient before the activation; with relu, masked by y > 0 (one pass, with db).
-    const dz = relu ? Tensor.empty(y.shape) : gy;
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
-    if (relu || db) {
+    const directFilter = kernel.requiresGrad && direct(conv2dStrategy.filter, taps, DIRECT_FILTER_MAX_TAPS);
+    // Without an input gradient, the direct kernel gradient masks gy itself and sums db in the
+    // same pass (conv1: its input is the data), so dZ is never written.
+    const fused = directFilter && !x.requiresGrad;
+    // dZ: the gradient before the activation; with relu, masked by y > 0 (one pass, with db).
+    const dz = relu && !fused ? Tensor.empty(y.shape) : gy;
+    if ((relu || db) && !fused) {
       // Two fixed halves of the rows (each with its own partial db, added after), run on two
       // threads when there are: the same bits on any thread count.
       const half = rows >> 1;
@@ -166,22 +173,31 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
     let dw: Tensor | null = null;
     if (kernel.requiresGrad) {
       dw = Tensor.empty(kernel.shape);
-      if (direct(conv2dStrategy.filter, taps, DIRECT_FILTER_MAX_TAPS)) {
-        // The batch is always summed as two halves, each into its own buffer (taps rounded up to
-        // 4, as the kernel writes them), then added: the halves run on two threads when there
-        // are, and the sum is the same bit for bit either way.
+      if (directFilter) {
+        // The batch is always summed as two halves, each into its own buffers (dw with the taps
+        // rounded up to 4, as the kernel writes them; db when fused), then added: the halves run
+        // on two threads when there are, and the sums are the same bit for bit either way.
         const halves: [number, number][] = n >= 2 ? [[0, n >> 1], [n >> 1, n - (n >> 1)]] : [[0, n]];
         const inBytes = h * w * cin * 4;
         const dzBytes = oh * ow * cout * 4;
         const outs = halves.map(() => Tensor.empty([(taps + 3) & ~3, cout]));
-        const rowPatches = halves.map(() => Tensor.empty([ow * taps + 4]));
+        const fusedDb = fused && db ? halves.map((_, i) => (i === 0 ? db : Tensor.empty([cout]))) : null;
+        const masked = fused && relu;
+        const rowsScratch = halves.map(() => Tensor.empty([k.conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, masked ? cout : 0)]));
+        // dz is gy itself when fused (masked by y in the kernel) or without relu.
         const shares = halves.map(([start, count], i) =>
-          [x.ptr + start * inBytes, dz.ptr + start * dzBytes, outs[i].ptr, rowPatches[i].ptr, count, ...g.slice(1)]);
-        if (shares.length === 2 && itemRanges(n, n * (inBytes + dzBytes)).length >= 2) parallelRun("conv2d_direct_backward_filter", shares);
+          [x.ptr + start * inBytes, masked ? y.ptr + start * dzBytes : 0, dz.ptr + start * dzBytes, outs[i].ptr,
+            fusedDb ? fusedDb[i].ptr : 0, rowsScratch[i].ptr, count, ...g.slice(1)]);
+        const bytes = n * (inBytes + (masked ? 2 : 1) * dzBytes);
+        if (shares.length === 2 && itemRanges(n, bytes).length >= 2) parallelRun("conv2d_direct_backward_filter", shares);
         else for (const share of shares) (k.conv2d_direct_backward_filter as (...a: number[]) => void)(...share);
         if (outs.length === 2) k.accumulate(outs[0].ptr, outs[1].ptr, outs[0].size);
+        if (fusedDb && fusedDb.length === 2) {
+          k.accumulate(fusedDb[0].ptr, fusedDb[1].ptr, cout);
+          fusedDb[1].dispose();
+        }
         dw.view().set(outs[0].view().subarray(0, dw.size));
-        for (const t of [...outs, ...rowPatches]) t.dispose();
+        for (const t of [...outs, ...rowsScratch]) t.dispose();
       } else if (conv2dStrategy.filter !== "gemm") {
         implicitGemm("conv2d_implicit_filter", taps, cout, rows, k.conv_gemm_scratch_floats(cout, rows, 0, 0),
           (work) => [x.ptr, dz.ptr, dw!.ptr, work, ...g]);

@@ -14,6 +14,8 @@ afterEach(() => {
 interface Case {
   n: number; h: number; w: number; cin: number; cout: number; kh: number; kw: number;
   strides: [number, number]; padding: "same" | "valid"; bias: boolean; relu: boolean; seed: number;
+  /** Whether x requires a gradient: without, the direct kernel gradient masks gy itself (fused). */
+  xGrad?: boolean;
 }
 
 /** Random shapes; 'valid' only where the kernel fits. */
@@ -24,7 +26,7 @@ const cases = (max: { n: number; hw: number; cin: number; cout: number }) =>
     kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }),
     strides: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
     padding: fc.constantFrom("same" as const, "valid" as const), bias: fc.boolean(), relu: fc.boolean(),
-    seed: fc.integer({ min: 0, max: 1e9 }),
+    seed: fc.integer({ min: 0, max: 1e9 }), xGrad: fc.boolean(),
   }).map((c): Case => (c.padding === "valid" && (c.kh > c.h || c.kw > c.w) ? { ...c, padding: "same" } : c));
 
 function values(rng: Generator, n: number, lo = -1, hi = 1): Float32Array {
@@ -51,7 +53,7 @@ function checkCase(c: Case, forward: Conv2dPath, filter: Conv2dPath): void {
   conv2dStrategy.filter = filter;
   tidy(() => {
     const d = data(c);
-    const x = tensor(d.x, d.xShape, { requiresGrad: true });
+    const x = tensor(d.x, d.xShape, { requiresGrad: c.xGrad ?? true });
     const k = tensor(d.k, d.kShape, { requiresGrad: true });
     const b = d.b ? tensor(d.b, [c.cout], { requiresGrad: true }) : null;
     const y = conv2d(x, k, b, options(c));
@@ -62,7 +64,8 @@ function checkCase(c: Case, forward: Conv2dPath, filter: Conv2dPath): void {
     // The op's own y decides the relu mask, so that values at ~0 cannot disagree.
     const g = conv2dReferenceBackward(d.x, d.xShape, d.k, d.kShape, y.toArray(), gy, { strides: c.strides, padding: c.padding, relu: c.relu });
     y.backward(tensor(gy, y.shape));
-    expectClose(x.grad!.toArray(), g.dx, 1e-5, 1e-4);
+    if (c.xGrad ?? true) expectClose(x.grad!.toArray(), g.dx, 1e-5, 1e-4);
+    else expect(x.grad).toBeNull();
     expectClose(k.grad!.toArray(), g.dk, 1e-4, 1e-4);
     if (b) expectClose(b.grad!.toArray(), g.db, 1e-4, 1e-4);
   });
@@ -76,8 +79,60 @@ describe("conv2d", () => {
     });
   }
 
+  it("matches the reference on the direct path with exactly 4 taps (conv1's kernels: 8-channel blocks)", () => {
+    // kh x kw x cin = 4 in every way; cout across multiples of 4 and 8 and not.
+    const taps4 = fc.record({
+      n: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 2, max: 9 }), w: fc.integer({ min: 2, max: 9 }),
+      k: fc.constantFrom([2, 2, 1], [1, 2, 2], [2, 1, 2], [1, 1, 4], [1, 4, 1], [4, 1, 1]),
+      cout: fc.integer({ min: 1, max: 40 }),
+      strides: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+      padding: fc.constantFrom("same" as const, "valid" as const), bias: fc.boolean(), relu: fc.boolean(),
+      seed: fc.integer({ min: 0, max: 1e9 }), xGrad: fc.boolean(),
+    }).map(({ k: [kh, kw, cin], ...c }): Case => {
+      const d = { ...c, kh, kw, cin };
+      return d.padding === "valid" && (kh > d.h || kw > d.w) ? { ...d, padding: "same" } : d;
+    });
+    fc.assert(fc.property(taps4, (c) => checkCase(c, "direct", "direct")), { numRuns: 40 });
+  });
+
+  it("matches the reference on the direct path for 1 to 9 taps, x with and without a gradient", () => {
+    const few = fc.record({
+      n: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 1, max: 8 }), w: fc.integer({ min: 1, max: 8 }),
+      cin: fc.integer({ min: 1, max: 3 }), cout: fc.integer({ min: 1, max: 35 }),
+      kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }),
+      strides: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+      padding: fc.constantFrom("same" as const, "valid" as const), bias: fc.boolean(), relu: fc.boolean(),
+      seed: fc.integer({ min: 0, max: 1e9 }), xGrad: fc.boolean(),
+    }).filter((c) => c.kh * c.kw * c.cin <= 9)
+      .map((c): Case => (c.padding === "valid" && (c.kh > c.h || c.kw > c.w) ? { ...c, padding: "same" } : c));
+    fc.assert(fc.property(few, (c) => checkCase(c, "direct", "direct")), { numRuns: 40 });
+  });
+
+  it("gives the same kernel and bias gradients, bit for bit, whether or not the mask is fused (even batch)", () => {
+    // Fused (x without a gradient) and unfused (dZ written first) sum the same terms in the same
+    // order, and split the batch in the same halves when n is even.
+    const even = cases({ n: 2, hw: 8, cin: 3, cout: 21 }).map((c) => ({ ...c, n: 2 }));
+    fc.assert(
+      fc.property(even, (c) => {
+        conv2dStrategy.forward = conv2dStrategy.filter = "direct";
+        const grads = (xGrad: boolean) => tidy(() => {
+          const d = data(c);
+          const x = tensor(d.x, d.xShape, { requiresGrad: xGrad });
+          const k = tensor(d.k, d.kShape, { requiresGrad: true });
+          const b = d.b ? tensor(d.b, [c.cout], { requiresGrad: true }) : null;
+          const y = conv2d(x, k, b, options(c));
+          y.backward(tensor(values(d.rng, y.size), y.shape));
+          return [Array.from(k.grad!.toArray()), b ? Array.from(b.grad!.toArray()) : []];
+        });
+        expect(grads(false)).toEqual(grads(true));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it("matches the reference at the model's shapes (conv1 and conv2, batch 2)", () => {
     checkCase({ n: 2, h: 28, w: 28, cin: 1, cout: 64, kh: 2, kw: 2, strides: [1, 1], padding: "same", bias: true, relu: true, seed: 1 }, "auto", "auto");
+    checkCase({ n: 2, h: 28, w: 28, cin: 1, cout: 64, kh: 2, kw: 2, strides: [1, 1], padding: "same", bias: true, relu: true, seed: 3, xGrad: false }, "auto", "auto");
     checkCase({ n: 2, h: 14, w: 14, cin: 64, cout: 32, kh: 2, kw: 2, strides: [1, 1], padding: "same", bias: true, relu: true, seed: 2 }, "auto", "auto");
   });
 
