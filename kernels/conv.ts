@@ -1,4 +1,5 @@
 import { fillRun, addRun } from "./runs";
+import { madd } from "./madd";
 
 // 2-D convolution kernels. NHWC input [n, h, w, cin], kernel [kh, kw, cin, cout], output
 // [n, oh, ow, cout]. pt/pl: padding before (top/left); taps falling in the padding read 0.
@@ -211,10 +212,10 @@ export function conv2d_direct_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32
   const w3 = nt > 3 ? v128.load(wp + 3 * wRow) : w0;
   for (let ox = 0; ox < ow; ox++) {
     let a = first ? bias : v128.load(yp);
-    a = f32x4.add(a, f32x4.mul(v128.load32_splat(pp), w0));
-    if (nt > 1) a = f32x4.add(a, f32x4.mul(v128.load32_splat(pp, 4), w1));
-    if (nt > 2) a = f32x4.add(a, f32x4.mul(v128.load32_splat(pp, 8), w2));
-    if (nt > 3) a = f32x4.add(a, f32x4.mul(v128.load32_splat(pp, 12), w3));
+    a = madd(v128.load32_splat(pp), w0, a);
+    if (nt > 1) a = madd(v128.load32_splat(pp, 4), w1, a);
+    if (nt > 2) a = madd(v128.load32_splat(pp, 8), w2, a);
+    if (nt > 3) a = madd(v128.load32_splat(pp, 12), w3, a);
     // pmax(a, floor) = a < floor ? floor : a: relu with floor 0 (NaN stays NaN), identity with -inf.
     v128.store(yp, f32x4.pmax(a, floor));
     pp += patchRow;
@@ -237,13 +238,13 @@ export function conv2d_direct_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32
   for (let ox = 0; ox < ow; ox++) {
     let a0 = v128.load(b), a1 = v128.load(b, 16);
     let s = v128.load32_splat(pp);
-    a0 = f32x4.add(a0, f32x4.mul(s, w00)); a1 = f32x4.add(a1, f32x4.mul(s, w01));
+    a0 = madd(s, w00, a0); a1 = madd(s, w01, a1);
     s = v128.load32_splat(pp, 4);
-    a0 = f32x4.add(a0, f32x4.mul(s, w10)); a1 = f32x4.add(a1, f32x4.mul(s, w11));
+    a0 = madd(s, w10, a0); a1 = madd(s, w11, a1);
     s = v128.load32_splat(pp, 8);
-    a0 = f32x4.add(a0, f32x4.mul(s, w20)); a1 = f32x4.add(a1, f32x4.mul(s, w21));
+    a0 = madd(s, w20, a0); a1 = madd(s, w21, a1);
     s = v128.load32_splat(pp, 12);
-    a0 = f32x4.add(a0, f32x4.mul(s, w30)); a1 = f32x4.add(a1, f32x4.mul(s, w31));
+    a0 = madd(s, w30, a0); a1 = madd(s, w31, a1);
     if (relu) { a0 = f32x4.pmax(a0, zero); a1 = f32x4.pmax(a1, zero); }
     v128.store(yp, a0); v128.store(yp, a1, 16);
     pp += patchRow;
@@ -340,13 +341,13 @@ export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, s
   for (let ox = 0; ox < ow; ox++) {
     const d0 = v128.load(gp), d1 = v128.load(gp, 16);
     let v = v128.load32_splat(pp);
-    a00 = f32x4.add(a00, f32x4.mul(v, d0)); a01 = f32x4.add(a01, f32x4.mul(v, d1));
+    a00 = madd(v, d0, a00); a01 = madd(v, d1, a01);
     v = v128.load32_splat(pp, 4);
-    a10 = f32x4.add(a10, f32x4.mul(v, d0)); a11 = f32x4.add(a11, f32x4.mul(v, d1));
+    a10 = madd(v, d0, a10); a11 = madd(v, d1, a11);
     v = v128.load32_splat(pp, 8);
-    a20 = f32x4.add(a20, f32x4.mul(v, d0)); a21 = f32x4.add(a21, f32x4.mul(v, d1));
+    a20 = madd(v, d0, a20); a21 = madd(v, d1, a21);
     v = v128.load32_splat(pp, 12);
-    a30 = f32x4.add(a30, f32x4.mul(v, d0)); a31 = f32x4.add(a31, f32x4.mul(v, d1));
+    a30 = madd(v, d0, a30); a31 = madd(v, d1, a31);
     gp += dzRow;
     pp += patchRow;
   }
@@ -363,10 +364,10 @@ export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, s
   let a2 = v128.load(dw0 + 2 * dwRow), a3 = v128.load(dw0 + 3 * dwRow);
   for (let ox = 0; ox < ow; ox++) {
     const d = v128.load(gp);
-    a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(pp), d));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(pp, 4), d));
-    a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(pp, 8), d));
-    a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(pp, 12), d));
+    a0 = madd(v128.load32_splat(pp), d, a0);
+    a1 = madd(v128.load32_splat(pp, 4), d, a1);
+    a2 = madd(v128.load32_splat(pp, 8), d, a2);
+    a3 = madd(v128.load32_splat(pp, 12), d, a3);
     gp += dzRow;
     pp += patchRow;
   }
