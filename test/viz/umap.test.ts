@@ -4,8 +4,9 @@ import { Generator, umap2d as fromMainEntry } from "../../src/index.js";
 import { umap2d } from "../../src/umap.js";
 import { findAbParams } from "../../src/viz/umap-ab.js";
 import { fuzzySimplicialSet, smoothKnnDistances, transpose, type CsrGraph } from "../../src/viz/umap-graph.js";
-import { defaultEpochs, sampledEdges } from "../../src/viz/umap-layout.js";
-import { setup } from "../helpers/setup.js";
+import { defaultEpochs, optimizeLayout, sampledEdges } from "../../src/viz/umap-layout.js";
+import { referenceLayout } from "../reference/umap-layout.js";
+import { expectClose, setup } from "../helpers/setup.js";
 
 // umap2d finds the exact neighbours with the wasm GEMM.
 beforeAll(setup);
@@ -188,6 +189,24 @@ describe("sampledEdges", () => {
   });
 });
 
+describe("optimizeLayout", () => {
+  it("follows umap-learn's optimize_layout_euclidean draw for draw", () => {
+    const { x, dim } = blobs(3, 3, 20, 4);
+    const points = Array.from({ length: 60 }, (_, i) => Array.from(x.subarray(i * dim, (i + 1) * dim)));
+    const k = 6;
+    const { indices, distances } = bruteKnn(points, k);
+    const graph = fuzzySimplicialSet(indices, distances, k);
+    const { a, b } = findAbParams(1, 0.1);
+    for (const nEpochs of [5, 30]) {
+      const actual = optimizeLayout(graph, { a, b, nEpochs, generator: new Generator(9) });
+      const { head, tail, epochsPerSample } = sampledEdges(graph, nEpochs);
+      const edges = Array.from(head, (h, e) => ({ head: h, tail: tail[e], epochsPerSample: epochsPerSample[e] }));
+      const expected = referenceLayout(edges, 60, { a, b, nEpochs, generator: new Generator(9) }).flat();
+      expectClose(actual, expected, 1e-3, 1e-4);
+    }
+  });
+});
+
 describe("umap2d", () => {
   const { x, dim, labels } = blobs(5, 5, 100, 16);
 
@@ -205,6 +224,8 @@ describe("umap2d", () => {
       return { cx, cy, spread };
     });
     for (let c = 0; c < 5; c++) {
+      // Repulsion keeps a cluster from collapsing onto a point (min_dist 0.1: spreads are ~0.6 here).
+      expect(centres[c].spread).toBeGreaterThan(0.2);
       for (let e = c + 1; e < 5; e++) {
         const gap = Math.hypot(centres[c].cx - centres[e].cx, centres[c].cy - centres[e].cy);
         expect(gap).toBeGreaterThan(2 * (centres[c].spread + centres[e].spread));
