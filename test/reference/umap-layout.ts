@@ -1,6 +1,7 @@
 // umap-learn's optimize_layout_euclidean (random init, move_other, gamma 1, initial alpha 1),
 // transcribed loop for loop over plain arrays: the reference for src/viz/umap-layout.ts.
-// Random draws: uniform(-10, 10) per coordinate, then nextUint32() % n per negative sample.
+// Random draws: uniform(-10, 10) per coordinate, then floor(nextFloat() · n) per negative sample
+// (umap-learn: tau_rand_int() % n).
 
 import type { Generator } from "../../src/random.js";
 
@@ -31,7 +32,7 @@ export function referenceLayout(
       epochOfNextSample[i] += epochsPerSample;
       const nNegSamples = Math.trunc((epoch - epochOfNextNegativeSample[i]) / epochsPerNegativeSample[i]);
       for (let p = 0; p < nNegSamples; p++) {
-        const kk = generator.nextUint32() % n;
+        const kk = Math.floor(generator.nextFloat() * n);
         other = embedding[kk];
         distSquared = (current[0] - other[0]) ** 2 + (current[1] - other[1]) ** 2;
         if (distSquared > 0) gradCoeff = (2 * b) / ((0.001 + distSquared) * (a * distSquared ** b + 1));
