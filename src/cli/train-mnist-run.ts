@@ -266,7 +266,8 @@ export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnist
   let umapSeconds: number | null = null;
   if (options.umap) {
     const tUmap = performance.now();
-    // 100 optimization epochs (umap-js would take 200 at 10,000 points): the same picture, half the time.
+    // 100 optimization epochs (umap-learn's default is 500 at 10,000 points): the ten digits already
+    // stand apart in clean clusters, and the layout takes ~3 s instead of ~15 s.
     const points = umap2d(embeddings, dim, { seed: options.seed, nEpochs: 100 });
     umapSeconds = (performance.now() - tUmap) / 1000;
     Object.assign(files, await writeEmbeddingPictures(options.out, points, test.labels, { title: `MNIST test embeddings (UMAP), P@1 ${metrics.precisionAt1.toFixed(3)}` }));
