@@ -1,7 +1,8 @@
 // Exact k nearest neighbours of every point (the point itself first): what UMAP's graph is built
-// from. The blocked GEMM gives a blockSize x N slab of dot products (never N x N); each query then
-// keeps its k - 1 best candidates by insertion into a short sorted list, most candidates costing
-// one comparison (no packing and selection over all N as the retrieval metrics need).
+// from. The blocked GEMM gives slabs of at most blockSize x N dot products (never N x N), over the
+// upper triangle only; every point keeps its k - 1 best candidates by insertion into a short sorted
+// list, most candidates costing one comparison (no packing and selection over all N, which the
+// retrieval metrics need for their ranks).
 
 import { Tensor, tensor, tidy } from "../autograd/tensor.js";
 import { gemm } from "../wasm/gemm.js";
@@ -39,49 +40,69 @@ export function nearestNeighbors(
       norms[j] = s;
     }
   }
+  // Every point's k - 1 best (key, index) so far, ascending: candidates arrive in ascending index
+  // order for every point (from rows above it, then from its own row), so inserting after equal
+  // keys ranks ties by index.
   const m = k - 1;
-  const bestKeys = new Float64Array(Math.max(m, 1));
-  const bestIndices = new Int32Array(Math.max(m, 1));
-  tidy(() => {
-    const e = rows ? tensor(rows, [n, d]) : embeddings instanceof Tensor ? embeddings : tensor(data(), [n, d]);
-    const block = Tensor.empty([Math.min(blockSize, n), n]);
-    for (let q0 = 0; q0 < n; q0 += blockSize) {
-      const rowsInBlock = Math.min(blockSize, n - q0);
-      gemm({ a: e.ptr + q0 * d * 4, b: e, c: block, m: rowsInBlock, n, k: d, transB: true });
-      const dots = block.view();
-      for (let r = 0; r < rowsInBlock; r++) {
-        const q = q0 + r;
-        const base = r * n;
-        let count = 0;
-        for (let j = 0; j < n; j++) {
-          if (j === q || m === 0) continue;
-          const key = Math.fround(rows ? -dots[base + j] : norms[j] - 2 * dots[base + j]);
-          if (count === m && !(key < bestKeys[m - 1])) continue;
-          // Insert after every kept key <= key: equal keys stay in index order (j ascends).
-          let p = count < m ? count++ : m - 1;
-          while (p > 0 && bestKeys[p - 1] > key) {
-            bestKeys[p] = bestKeys[p - 1];
-            bestIndices[p] = bestIndices[p - 1];
-            p--;
-          }
-          bestKeys[p] = key;
-          bestIndices[p] = j;
-        }
-        const row = q * k;
-        indices[row] = q;
-        distances[row] = 0;
-        for (let i = 0; i < m; i++) {
-          const key = bestKeys[i];
-          indices[row + 1 + i] = bestIndices[i];
-          if (rows) distances[row + 1 + i] = 1 + key;
-          else {
-            const squared = Math.max(key + norms[q], 0);
-            distances[row + 1 + i] = metric === "L2" ? Math.sqrt(squared) : squared;
+  const bestKeys = new Float64Array(n * m);
+  const bestIndices = new Int32Array(n * m);
+  const counts = new Int32Array(n);
+  // The key a candidate must beat: the list's last once full, +Infinity before.
+  const worst = new Float64Array(n).fill(Infinity);
+  const offer = (point: number, key: number, candidate: number) => {
+    const base = point * m;
+    const count = counts[point];
+    let p = count < m ? count : m - 1;
+    if (count < m) counts[point] = count + 1;
+    while (p > 0 && bestKeys[base + p - 1] > key) {
+      bestKeys[base + p] = bestKeys[base + p - 1];
+      bestIndices[base + p] = bestIndices[base + p - 1];
+      p--;
+    }
+    bestKeys[base + p] = key;
+    bestIndices[base + p] = candidate;
+    if (counts[point] === m) worst[point] = bestKeys[base + m - 1];
+  };
+  if (m > 0) {
+    tidy(() => {
+      const e = rows ? tensor(rows, [n, d]) : embeddings instanceof Tensor ? embeddings : tensor(data(), [n, d]);
+      const block = Tensor.empty([Math.min(blockSize, n), n]);
+      // The dot products are symmetric: each block of rows meets only itself and the rows after
+      // it, and each pair (i < j) is offered to both points: half the GEMM of a full ranking.
+      for (let q0 = 0; q0 < n; q0 += blockSize) {
+        const rowsInBlock = Math.min(blockSize, n - q0);
+        const columns = n - q0;
+        const rowPtr = e.ptr + q0 * d * 4;
+        gemm({ a: rowPtr, b: rowPtr, c: block, m: rowsInBlock, n: columns, k: d, transB: true });
+        const dots = block.view();
+        for (let r = 0; r < rowsInBlock; r++) {
+          const i = q0 + r;
+          const base = r * columns - q0;
+          for (let j = i + 1; j < n; j++) {
+            const dot = dots[base + j];
+            const forI = Math.fround(rows ? -dot : norms[j] - 2 * dot);
+            if (forI < worst[i]) offer(i, forI, j);
+            const forJ = Math.fround(rows ? -dot : norms[i] - 2 * dot);
+            if (forJ < worst[j]) offer(j, forJ, i);
           }
         }
       }
+    });
+  }
+  for (let q = 0; q < n; q++) {
+    const row = q * k;
+    indices[row] = q;
+    distances[row] = 0;
+    for (let r = 0; r < m; r++) {
+      const key = bestKeys[q * m + r];
+      indices[row + 1 + r] = bestIndices[q * m + r];
+      if (rows) distances[row + 1 + r] = 1 + key;
+      else {
+        const squared = Math.max(key + norms[q], 0);
+        distances[row + 1 + r] = metric === "L2" ? Math.sqrt(squared) : squared;
+      }
     }
-  });
+  }
   return { indices, distances, k };
 }
 
