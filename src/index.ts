@@ -1,5 +1,5 @@
 // The public API of wasmgrad. Nothing outside this file is promised to users.
-// (umap2d is the separate entry `wasmgrad/umap`, src/umap.ts: it needs the CommonJS umap-js.)
+// (umap2d is also the entry `wasmgrad/umap`, src/umap.ts, from when it wrapped the CommonJS umap-js.)
 
 // Runtime: kernels, threads, memory, randomness
 export { init, isInitialized, kernelBuild, relaxedSimdSupported, shutdown, threadCount } from "./wasm/loader.js";
@@ -92,3 +92,5 @@ export type { ProjectorFiles, ProjectorOptions } from "./viz/projector.js";
 export { scatterSvg, scatterPng, writeEmbeddingPictures, TAB10 } from "./viz/scatter.js";
 export type { ScatterOptions } from "./viz/scatter.js";
 export { encodePng } from "./viz/png.js";
+export { umap2d } from "./viz/umap.js";
+export type { Umap2dOptions } from "./viz/umap.js";

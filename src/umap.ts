@@ -1,7 +1,5 @@
-// The `wasmgrad/umap` entry point: UMAP layouts through umap-js. Kept out of the main entry
-// because umap-js ships CommonJS only: the main entry then has no bare import at all and loads in
-// a browser (page or worker) as-is, while this one needs a bundler, an import map or a server that
-// resolves "umap-js" (see demo/README.md).
+// The `wasmgrad/umap` entry point, kept so that existing imports work: umap2d is also exported by
+// the main entry (src/index.ts) now that it is our own code rather than the CommonJS umap-js.
 
 export { umap2d } from "./viz/umap.js";
 export type { Umap2dOptions } from "./viz/umap.js";

@@ -1,9 +1,12 @@
-// Exact k nearest neighbours of every point (the point itself first), from the blocked GEMM
-// ranking: what UMAP's graph is built from, without umap-js's approximate neighbour search.
+// Exact k nearest neighbours of every point (the point itself first): what UMAP's graph is built
+// from. The blocked GEMM gives slabs of at most blockSize x N dot products (never N x N), over the
+// upper triangle only; every point keeps its k - 1 best candidates by insertion into a short sorted
+// list, most candidates costing one comparison (no packing and selection over all N, which the
+// retrieval metrics need for their ranks).
 
-import type { Tensor } from "../autograd/tensor.js";
-import { forEachRanking, indexOf, keyOf, readEmbeddings, type RankingMetric } from "./ranking.js";
-import { sortSmallest } from "./select.js";
+import { Tensor, tensor, tidy } from "../autograd/tensor.js";
+import { gemm } from "../wasm/gemm.js";
+import { readEmbeddings, type RankingMetric } from "./ranking.js";
 
 export interface NearestNeighbors {
   /** N x k indices, row-major; each row starts with the point itself. */
@@ -13,28 +16,103 @@ export interface NearestNeighbors {
   k: number;
 }
 
+/**
+ * Ranks by the float32 key |e_j|² − 2 q·e_j (L2 metrics: the query's |q|² is the same for all) or
+ * −q̂·ê_j ("angular"; zero rows have similarity 0), ties to the lower index: the same order as the
+ * retrieval metrics' ranking (src/eval/ranking.ts).
+ */
 export function nearestNeighbors(
   embeddings: Float32Array | Tensor,
   k: number,
   { dim, metric = "L2", blockSize = 256 }: { dim?: number; metric?: RankingMetric; blockSize?: number } = {},
 ): NearestNeighbors {
-  const { n } = readEmbeddings(embeddings, dim, "nearestNeighbors");
+  const { data, n, dim: d } = readEmbeddings(embeddings, dim, "nearestNeighbors");
   if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`nearestNeighbors: k must be an integer in [1, ${n}] for ${n} points, got ${k}`);
   const indices = new Int32Array(n * k);
   const distances = new Float32Array(n * k);
-  forEachRanking(embeddings, { dim, metric, blockSize, owner: "nearestNeighbors" }, (q, packed, count, norms) => {
+  const rows = metric === "angular" ? normalizedRows(data(), n, d) : null;
+  const norms = new Float64Array(rows ? 0 : n);
+  if (!rows) {
+    const x = data();
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = j * d, end = p + d; p < end; p++) s += x[p] * x[p];
+      norms[j] = s;
+    }
+  }
+  // Every point's k - 1 best (key, index) so far, ascending: candidates arrive in ascending index
+  // order for every point (from rows above it, then from its own row), so inserting after equal
+  // keys ranks ties by index.
+  const m = k - 1;
+  const bestKeys = new Float64Array(n * m);
+  const bestIndices = new Int32Array(n * m);
+  const counts = new Int32Array(n);
+  // The key a candidate must beat: the list's last once full, +Infinity before.
+  const worst = new Float64Array(n).fill(Infinity);
+  const offer = (point: number, key: number, candidate: number) => {
+    const base = point * m;
+    const count = counts[point];
+    let p = count < m ? count : m - 1;
+    if (count < m) counts[point] = count + 1;
+    while (p > 0 && bestKeys[base + p - 1] > key) {
+      bestKeys[base + p] = bestKeys[base + p - 1];
+      bestIndices[base + p] = bestIndices[base + p - 1];
+      p--;
+    }
+    bestKeys[base + p] = key;
+    bestIndices[base + p] = candidate;
+    if (counts[point] === m) worst[point] = bestKeys[base + m - 1];
+  };
+  if (m > 0) {
+    tidy(() => {
+      const e = rows ? tensor(rows, [n, d]) : embeddings instanceof Tensor ? embeddings : tensor(data(), [n, d]);
+      const block = Tensor.empty([Math.min(blockSize, n), n]);
+      // The dot products are symmetric: each block of rows meets only itself and the rows after
+      // it, and each pair (i < j) is offered to both points: half the GEMM of a full ranking.
+      for (let q0 = 0; q0 < n; q0 += blockSize) {
+        const rowsInBlock = Math.min(blockSize, n - q0);
+        const columns = n - q0;
+        const rowPtr = e.ptr + q0 * d * 4;
+        gemm({ a: rowPtr, b: rowPtr, c: block, m: rowsInBlock, n: columns, k: d, transB: true });
+        const dots = block.view();
+        for (let r = 0; r < rowsInBlock; r++) {
+          const i = q0 + r;
+          const base = r * columns - q0;
+          for (let j = i + 1; j < n; j++) {
+            const dot = dots[base + j];
+            const forI = Math.fround(rows ? -dot : norms[j] - 2 * dot);
+            if (forI < worst[i]) offer(i, forI, j);
+            const forJ = Math.fround(rows ? -dot : norms[i] - 2 * dot);
+            if (forJ < worst[j]) offer(j, forJ, i);
+          }
+        }
+      }
+    });
+  }
+  for (let q = 0; q < n; q++) {
     const row = q * k;
     indices[row] = q;
     distances[row] = 0;
-    sortSmallest(packed, count, k - 1);
-    for (let i = 1; i < k; i++) {
-      const v = packed[i - 1];
-      const key = keyOf(v, n);
-      indices[row + i] = indexOf(v, n);
-      // Keys are |e|² − 2q·e (L2 metrics) or −cos (angular): add back what is constant per query.
-      const squared = norms ? Math.max(key + norms[q], 0) : 1 + key;
-      distances[row + i] = metric === "L2" ? Math.sqrt(squared) : squared;
+    for (let r = 0; r < m; r++) {
+      const key = bestKeys[q * m + r];
+      indices[row + 1 + r] = bestIndices[q * m + r];
+      if (rows) distances[row + 1 + r] = 1 + key;
+      else {
+        const squared = Math.max(key + norms[q], 0);
+        distances[row + 1 + r] = metric === "L2" ? Math.sqrt(squared) : squared;
+      }
     }
-  });
+  }
   return { indices, distances, k };
+}
+
+function normalizedRows(x: Float32Array, n: number, dim: number): Float32Array {
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let p = i * dim; p < (i + 1) * dim; p++) s += x[p] * x[p];
+    const scale = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let p = i * dim; p < (i + 1) * dim; p++) out[p] = x[p] * scale;
+  }
+  return out;
 }

@@ -1,23 +1,28 @@
-// A 2-D UMAP layout of embeddings, for pictures: umap-js (McInnes et al.'s algorithm in
-// JavaScript) with every random draw taken from our seeded Generator, so a seed gives one layout.
-// The k-nearest-neighbour graph it starts from is computed exactly with the SIMD GEMM
-// (src/eval/neighbors.ts) instead of umap-js's approximate search over JS arrays: faster, and the
-// 10,000 x 256 embeddings never become arrays of numbers.
+// A 2-D UMAP layout of embeddings, for pictures: McInnes et al.'s algorithm (as umap-learn does
+// it) over typed arrays, in O(N·k) memory, every random draw from our seeded Generator, so a seed
+// gives one layout. The k-nearest-neighbour graph is exact, from the SIMD GEMM
+// (src/eval/neighbors.ts); the start is uniform random in [-10, 10) (umap-js's choice: no
+// eigensolver). Steps: fuzzy graph (umap-graph.ts), a/b fit (umap-ab.ts), SGD (umap-layout.ts).
 
-import { UMAP } from "umap-js";
 import { nearestNeighbors } from "../eval/neighbors.js";
 import { Generator, globalGenerator } from "../random.js";
+import { findAbParams } from "./umap-ab.js";
+import { fuzzySimplicialSet } from "./umap-graph.js";
+import { defaultEpochs, optimizeLayout } from "./umap-layout.js";
 
 export interface Umap2dOptions {
   /** Seed of the generator behind every random draw; default: the global generator. */
   seed?: number;
-  /** Neighbours per point in the fuzzy graph. Default 15. */
+  /** Neighbours per point (the point itself included, as umap-learn counts) in the fuzzy graph. Default 15. */
   nNeighbors?: number;
-  /** How tightly points may pack in 2-D. Default 0.1. */
+  /** How tightly points may pack in 2-D, in [0, 1]. Default 0.1. */
   minDist?: number;
-  /** Optimization epochs; default umap-js's (500 up to 2,500 points, down to 200 above 7,500). */
+  /** Optimization epochs; default umap-learn's: 500 up to 10,000 points, 200 above. */
   nEpochs?: number;
 }
+
+/** UMAP's spread: the scale of the 2-D similarity curve (umap-learn's default). */
+const SPREAD = 1;
 
 /** Lays N embeddings (N x dim, row-major) out in 2-D; returns N x 2 coordinates, row-major. Needs `await init()`. */
 export function umap2d(embeddings: Float32Array, dim: number, options: Umap2dOptions = {}): Float32Array {
@@ -32,29 +37,14 @@ export function umap2d(embeddings: Float32Array, dim: number, options: Umap2dOpt
   if (options.nEpochs !== undefined && !(Number.isInteger(options.nEpochs) && options.nEpochs >= 1)) {
     throw new Error(`umap2d: nEpochs must be a positive integer, got ${options.nEpochs}`);
   }
+  const minDist = options.minDist ?? 0.1;
+  if (!(minDist >= 0 && minDist <= SPREAD)) throw new Error(`umap2d: minDist must be in [0, ${SPREAD}], got ${minDist}`);
+  for (let p = 0; p < embeddings.length; p++) {
+    if (!Number.isFinite(embeddings[p])) throw new Error(`umap2d: embeddings[${p}] is ${embeddings[p]}, expected finite values`);
+  }
   const generator = options.seed === undefined ? globalGenerator : new Generator(options.seed);
   const knn = nearestNeighbors(embeddings, nNeighbors, { dim });
-  const knnIndices: number[][] = new Array(n);
-  const knnDistances: number[][] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    knnIndices[i] = Array.from(knn.indices.subarray(i * nNeighbors, (i + 1) * nNeighbors));
-    knnDistances[i] = Array.from(knn.distances.subarray(i * nNeighbors, (i + 1) * nNeighbors));
-  }
-  // umap-js reads only the number of rows of its input once the neighbours are given.
-  const rows: number[][] = Array.from({ length: n }, () => []);
-  const umap = new UMAP({
-    nComponents: 2,
-    nNeighbors,
-    minDist: options.minDist ?? 0.1,
-    nEpochs: options.nEpochs,
-    random: () => generator.nextFloat(),
-  });
-  umap.setPrecomputedKNN(knnIndices, knnDistances);
-  const layout = umap.fit(rows);
-  const out = new Float32Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    out[2 * i] = layout[i][0];
-    out[2 * i + 1] = layout[i][1];
-  }
-  return out;
+  const graph = fuzzySimplicialSet(knn.indices, knn.distances, nNeighbors);
+  const { a, b } = findAbParams(SPREAD, minDist);
+  return optimizeLayout(graph, { a, b, nEpochs: options.nEpochs ?? defaultEpochs(n), generator });
 }

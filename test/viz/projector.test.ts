@@ -11,7 +11,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe("writeProjectorFiles", () => {
   it("writes vecs.tsv, meta.tsv and projector_config.json that read back", () => {
     const g = new Generator(3);
-    const n = 2345; // more than one chunk of rows
+    const n = 2345; // more than one 64 KiB chunk of text
     const dim = 7;
     const x = Float32Array.from({ length: n * dim }, () => g.normal() * 10 ** g.uniform(-8, 8));
     x[0] = 0;
@@ -66,5 +66,29 @@ describe("formatFloat32", () => {
     );
     expect(formatFloat32(Math.fround(0.1))).toBe("0.1");
     expect(formatFloat32(1)).toBe("1");
+  });
+
+  it("is JavaScript's own form of the shortest toPrecision that reads back (every exponent, both layouts)", () => {
+    const definition = (v: number) => {
+      for (let digits = 6; digits <= 9; digits++) {
+        const s = v.toPrecision(digits);
+        if (Math.fround(Number(s)) === v || digits === 9) return String(Number(s));
+      }
+      return "";
+    };
+    const bits = new Uint32Array(1);
+    const asFloat = new Float32Array(bits.buffer);
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), (word) => {
+        bits[0] = word;
+        const v = asFloat[0];
+        if (v === 0 || !Number.isFinite(v)) return;
+        expect(formatFloat32(v)).toBe(definition(v));
+      }),
+      { numRuns: 20000 },
+    );
+    for (const v of [1234567, 123456.7, 1e21, 1.5e21, 1e20, 123e18, 1e-6, 1.5e-7, 0.000123457, 3.4028235e38, 1.4e-45, -0.5, 100, 1e6]) {
+      expect(formatFloat32(Math.fround(v))).toBe(definition(Math.fround(v)));
+    }
   });
 });
