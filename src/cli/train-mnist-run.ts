@@ -154,10 +154,11 @@ function trainingBatches(train: MnistSplit, options: TrainMnistOptions): Dataset
 function embed(model: Sequential, split: MnistSplit, batchSize = 128): Float32Array {
   const dim = model.outputShapes().at(-1)!.reduce((a, b) => a * b, 1);
   const out = new Float32Array(split.count * dim);
+  // The same float32 pixels as training batches get (value / 255), one batch at a time in one buffer.
+  const buffer = new Float32Array(batchSize * split.height * split.width * split.channels);
   for (let start = 0; start < split.count; start += batchSize) {
     const n = Math.min(batchSize, split.count - start);
-    // The same float32 pixels as training batches get (value / 255), one batch at a time.
-    const { images } = toBatch(split, Array.from({ length: n }, (_, i) => start + i));
+    const { images } = toBatch(split, Array.from({ length: n }, (_, i) => start + i), buffer);
     tidy(() => out.set(model.predict(images, { batchSize: n }).view(), start * dim));
   }
   return out;

@@ -34,11 +34,18 @@ export interface MnistDatasetOptions {
 /** pixel value → value / 255 as float32, the same rounding as TF's `x / 255.` */
 const SCALE = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
-/** Builds the batch of the given examples of `split`. */
-export function toBatch(split: MnistSplit, indices: ArrayLike<number>): MnistBatch {
+/**
+ * Builds the batch of the given examples of `split`. `into`: a buffer to write the images to
+ * (reused across batches by callers that embed a whole split, so no garbage piles up); the batch's
+ * images are then a view of its first count × pixels floats.
+ */
+export function toBatch(split: MnistSplit, indices: ArrayLike<number>, into?: Float32Array): MnistBatch {
   const count = indices.length;
   const pixels = split.height * split.width * split.channels;
-  const images = new Float32Array(count * pixels);
+  if (into && into.length < count * pixels) {
+    throw new Error(`toBatch: the buffer holds ${into.length} floats, ${count} images of ${pixels} pixels need ${count * pixels}`);
+  }
+  const images = into ? into.subarray(0, count * pixels) : new Float32Array(count * pixels);
   const labels = new Int32Array(count);
   const picked = new Int32Array(count);
   for (let b = 0; b < count; b++) {

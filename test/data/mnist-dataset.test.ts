@@ -33,6 +33,15 @@ describe("toBatch", () => {
   it("rejects an index outside the split", () => {
     expect(() => toBatch(split, [1, 10])).toThrow("toBatch: index 10 at position 1 is outside the split's 10 examples");
   });
+
+  it("writes into a given buffer: the same pixels, as a view of its start", () => {
+    const buffer = new Float32Array(4 * 6).fill(-1);
+    const batch = toBatch(split, [2, 5], buffer);
+    expect(batch.images.buffer).toBe(buffer.buffer);
+    expect(Array.from(batch.images)).toEqual(Array.from(toBatch(split, [2, 5]).images));
+    expect(buffer[12]).toBe(-1);
+    expect(() => toBatch(split, [0, 1, 2, 3, 4], buffer)).toThrow("toBatch: the buffer holds 24 floats, 5 images of 6 pixels need 30");
+  });
 });
 
 describe("mnistDataset", () => {
