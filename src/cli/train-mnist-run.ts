@@ -150,8 +150,11 @@ function trainingBatches(train: MnistSplit, options: TrainMnistOptions): Dataset
     .map((b) => ({ x: b.images, labels: b.labels }));
 }
 
-/** Embeds a split's images in batches (normalized per batch, no tape). */
-function embed(model: Sequential, split: MnistSplit, batchSize = 128): Float32Array {
+/**
+ * Embeds a split's images in batches (normalized per batch, no tape). Batches of 64 fit in the
+ * memory a training step at batch 32 already took; 128 grew the WebAssembly memory by 18 MiB.
+ */
+function embed(model: Sequential, split: MnistSplit, batchSize = 64): Float32Array {
   const dim = model.outputShapes().at(-1)!.reduce((a, b) => a * b, 1);
   const out = new Float32Array(split.count * dim);
   // The same float32 pixels as training batches get (value / 255), one batch at a time in one buffer.

@@ -38,6 +38,12 @@ export interface InitOptions {
    * `wasm` is given without `sharedWasm` (or, for the relaxed build, `relaxedWasm` without `relaxedSharedWasm`).
    */
   threads?: number;
+  /**
+   * Microseconds a thread polls for work before it sleeps (workers between dispatches, this thread
+   * waiting for them). Default 1000: waking a sleeping thread costs ~100 µs on an idle virtual
+   * machine. 0 never polls: kinder to a machine that other programs keep busy.
+   */
+  spinMicroseconds?: number;
 }
 
 /** Maximum of the shared memory in 64 KiB pages (2 GiB); must match asconfig.json's shared target. */
@@ -131,7 +137,11 @@ export function init(options: InitOptions = {}): Promise<void> {
       const instance = await WebAssembly.instantiate(module, { env: { memory } });
       const exports = instance.exports;
       const heapBase = (exports.heap_base as () => number)();
-      const pool = await ThreadPool.start(module, memory, exports, threads - 1);
+      const spin = options.spinMicroseconds;
+      if (spin !== undefined && !(Number.isInteger(spin) && spin >= 0)) {
+        throw new Error(`init: spinMicroseconds must be a non-negative integer, got ${spin}`);
+      }
+      const pool = await ThreadPool.start(module, memory, exports, threads - 1, { spinMicroseconds: spin });
       runtime = { build, module, memory, exports, allocator: new Allocator(memory, heapBase), pool };
     })().catch((error) => {
       pending = null;
@@ -234,9 +244,25 @@ export function kernelBuild(): KernelBuild {
   return current().build;
 }
 
-/** Threads that run kernels (1: no workers). */
+let threadLimit = Infinity;
+
+/** Threads that run kernels (1: no workers), at most the limit set by limitThreads. */
 export function threadCount(): number {
-  return current().pool.threads;
+  return Math.min(current().pool.threads, threadLimit);
+}
+
+/**
+ * Splits work over at most `threads` threads from now on (Infinity: all of the runtime's), without
+ * restarting the runtime; returns the previous limit. Results do not depend on it (every split
+ * sums in the same order). The bench alternates 1 and 2 this way, step by step, on one runtime.
+ */
+export function limitThreads(threads: number): number {
+  if (!(threads === Infinity || (Number.isInteger(threads) && threads >= 1))) {
+    throw new Error(`limitThreads: threads must be a positive integer or Infinity, got ${threads}`);
+  }
+  const old = threadLimit;
+  threadLimit = threads;
+  return old;
 }
 
 /**

@@ -13,6 +13,8 @@ export const CONTROL = {
   PENDING: 1,
   /** Int32 index: non-zero asks the workers to leave their loop. */
   QUIT: 2,
+  /** Int32 index: microseconds a worker keeps polling for the next dispatch before it sleeps. */
+  SPIN_US: 3,
   /** Int32 index of worker w's slot: SLOT_BASE + w * SLOT_INTS: [kernel (-1: none), argc, error (0: none, else message bytes + 1)]. */
   SLOT_BASE: 4,
   SLOT_INTS: 4,
@@ -58,6 +60,13 @@ onFirstMessage(async ({ module, memory, control, argsOffset, errorsOffset, index
   post({ ready: true });
 
   for (;;) {
+    // Dispatches come in bursts (one per op of a training step): poll a little before sleeping,
+    // since waking a sleeping thread costs ~100 µs on an idle virtual machine (its CPU halted).
+    const spinUs = Atomics.load(ctl, C.SPIN_US);
+    if (spinUs > 0) {
+      const until = performance.now() + spinUs / 1000;
+      while (Atomics.load(ctl, C.GENERATION) === seen && performance.now() < until) {}
+    }
     Atomics.wait(ctl, C.GENERATION, seen);
     const generation = Atomics.load(ctl, C.GENERATION);
     if (generation === seen) continue;
