@@ -6,7 +6,7 @@
 
 import { Tensor, tensor, tidy } from "../autograd/tensor.js";
 import { gemm } from "../wasm/gemm.js";
-import { readEmbeddings, type RankingMetric } from "./ranking.js";
+import { rankingKey, readEmbeddings, rowScales, type RankingMetric } from "./ranking.js";
 
 export interface NearestNeighbors {
   /** N x k indices, row-major; each row starts with the point itself. */
@@ -18,7 +18,7 @@ export interface NearestNeighbors {
 
 /**
  * Ranks by the float32 key |e_j|² − 2 q·e_j (L2 metrics: the query's |q|² is the same for all) or
- * −q̂·ê_j ("angular"; zero rows have similarity 0), ties to the lower index: the same order as the
+ * −q·e_j/(|q||e_j|) ("angular"; zero rows have similarity 0), ties to the lower index: the same order as the
  * retrieval metrics' ranking (src/eval/ranking.ts).
  */
 export function nearestNeighbors(
@@ -30,16 +30,8 @@ export function nearestNeighbors(
   if (!Number.isInteger(k) || k < 1 || k > n) throw new Error(`nearestNeighbors: k must be an integer in [1, ${n}] for ${n} points, got ${k}`);
   const indices = new Int32Array(n * k);
   const distances = new Float32Array(n * k);
-  const rows = metric === "angular" ? normalizedRows(data(), n, d) : null;
-  const norms = new Float64Array(rows ? 0 : n);
-  if (!rows) {
-    const x = data();
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = j * d, end = p + d; p < end; p++) s += x[p] * x[p];
-      norms[j] = s;
-    }
-  }
+  const scales = rowScales(data(), n, d, metric);
+  const angular = metric === "angular";
   // Every point's k - 1 best (key, index) so far, ascending: candidates arrive in ascending index
   // order for every point (from rows above it, then from its own row), so inserting after equal
   // keys ranks ties by index.
@@ -65,7 +57,7 @@ export function nearestNeighbors(
   };
   if (m > 0) {
     tidy(() => {
-      const e = rows ? tensor(rows, [n, d]) : embeddings instanceof Tensor ? embeddings : tensor(data(), [n, d]);
+      const e = embeddings instanceof Tensor ? embeddings : tensor(data(), [n, d]);
       const block = Tensor.empty([Math.min(blockSize, n), n]);
       // The dot products are symmetric: each block of rows meets only itself and the rows after
       // it, and each pair (i < j) is offered to both points: half the GEMM of a full ranking.
@@ -80,9 +72,9 @@ export function nearestNeighbors(
           const base = r * columns - q0;
           for (let j = i + 1; j < n; j++) {
             const dot = dots[base + j];
-            const forI = Math.fround(rows ? -dot : norms[j] - 2 * dot);
+            const forI = rankingKey(metric, dot, scales, i, j);
             if (forI < worst[i]) offer(i, forI, j);
-            const forJ = Math.fround(rows ? -dot : norms[i] - 2 * dot);
+            const forJ = rankingKey(metric, dot, scales, j, i);
             if (forJ < worst[j]) offer(j, forJ, i);
           }
         }
@@ -96,23 +88,12 @@ export function nearestNeighbors(
     for (let r = 0; r < m; r++) {
       const key = bestKeys[q * m + r];
       indices[row + 1 + r] = bestIndices[q * m + r];
-      if (rows) distances[row + 1 + r] = 1 + key;
+      if (angular) distances[row + 1 + r] = 1 + key;
       else {
-        const squared = Math.max(key + norms[q], 0);
+        const squared = Math.max(key + scales[q], 0);
         distances[row + 1 + r] = metric === "L2" ? Math.sqrt(squared) : squared;
       }
     }
   }
   return { indices, distances, k };
-}
-
-function normalizedRows(x: Float32Array, n: number, dim: number): Float32Array {
-  const out = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let p = i * dim; p < (i + 1) * dim; p++) s += x[p] * x[p];
-    const scale = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let p = i * dim; p < (i + 1) * dim; p++) out[p] = x[p] * scale;
-  }
-  return out;
 }

@@ -27,6 +27,27 @@ export function indexOf(v: number, n: number): number {
 const keyScratch = new Float32Array(1);
 const keyScratchBits = new Uint32Array(keyScratch.buffer);
 
+/**
+ * Per-row figures the ranking keys need: |e_j|² for the L2 metrics, 1/|e_j| for "angular" (0 for
+ * a zero row). The GEMM always takes the raw rows: cosines come from raw dot products over
+ * lengths in float64 rather than from normalized rows, so that pairs whose cosines are equal
+ * (orthogonal ones above all) stay exactly equal whether the GEMM rounds a*b+c once (FMA) or twice.
+ */
+export function rowScales(x: Float32Array, n: number, dim: number, metric: RankingMetric): Float64Array {
+  const out = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let p = j * dim, end = p + dim; p < end; p++) s += x[p] * x[p];
+    out[j] = metric === "angular" ? (s > 0 ? 1 / Math.sqrt(s) : 0) : s;
+  }
+  return out;
+}
+
+/** The float32 ranking key of candidate j for query q, from their dot product (see rowScales). */
+export function rankingKey(metric: RankingMetric, dot: number, scales: Float64Array, q: number, j: number): number {
+  return Math.fround(metric === "angular" ? -dot * scales[q] * scales[j] : scales[j] - 2 * dot);
+}
+
 /** The float32 ranking key packed in `v` (see forEachRanking). */
 export function keyOf(v: number, n: number): number {
   const sortable = Math.floor(v / n);
@@ -38,8 +59,8 @@ export function keyOf(v: number, n: number): number {
  * Calls `visit(q, packed, count)` for each query q in order, where packed[0, count) holds every
  * other point j as one float64, (sortable bits of its float32 key) * N + j: sorting these numbers
  * ranks candidates by distance, ties to the lower index. The key is |e_j|² − 2 q·e_j for the L2
- * metrics (the query's own |q|² is the same for all), −q̂·ê_j for "angular" (zero rows have
- * similarity 0). `packed` is reused between calls.
+ * metrics (the query's own |q|² is the same for all), −q·e_j/(|q||e_j|) for "angular" (zero rows
+ * have similarity 0). `packed` is reused between calls.
  */
 export function forEachRanking(
   embeddings: Float32Array | Tensor,
@@ -48,23 +69,15 @@ export function forEachRanking(
 ): void {
   const { data, n, dim } = readEmbeddings(embeddings, options.dim, options.owner);
   if (n > MAX_POINTS) throw new Error(`${options.owner}: ${n} embeddings, at most ${MAX_POINTS} are supported`);
-  const rows = options.metric === "angular" ? normalizedRows(data(), n, dim) : null;
-  let norms: Float64Array | null = null;
-  if (!rows) {
-    const x = data();
-    norms = new Float64Array(n);
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let p = j * dim, end = p + dim; p < end; p++) s += x[p] * x[p];
-      norms[j] = s;
-    }
-  }
+  const metric = options.metric;
+  const scales = rowScales(data(), n, dim, metric);
+  const norms = metric === "angular" ? null : scales;
   const key32 = new Float32Array(n);
   const keyBits = new Uint32Array(key32.buffer);
   const packed = new Float64Array(n);
   const blockSize = options.blockSize;
   tidy(() => {
-    const e = rows ? tensor(rows, [n, dim]) : embeddings instanceof Tensor ? embeddings : tensor(data(), [n, dim]);
+    const e = embeddings instanceof Tensor ? embeddings : tensor(data(), [n, dim]);
     const block = Tensor.empty([Math.min(blockSize, n), n]);
     for (let q0 = 0; q0 < n; q0 += blockSize) {
       const m = Math.min(blockSize, n - q0);
@@ -74,8 +87,7 @@ export function forEachRanking(
         // A fresh view per query: `visit` may allocate and grow memory.
         const dots = block.view();
         const base = r * n;
-        if (norms) for (let j = 0; j < n; j++) key32[j] = norms[j] - 2 * dots[base + j];
-        else for (let j = 0; j < n; j++) key32[j] = -dots[base + j];
+        for (let j = 0; j < n; j++) key32[j] = rankingKey(metric, dots[base + j], scales, q, j);
         let c = 0;
         for (let j = 0; j < n; j++) {
           if (j === q) continue;
@@ -114,15 +126,4 @@ function checkDim(owner: string, dim: number, length: number): void {
   if (length % dim !== 0) {
     throw new Error(`${owner}: embeddings length ${length} is not divisible by dim ${dim}, expected N x ${dim} values`);
   }
-}
-
-function normalizedRows(x: Float32Array, n: number, dim: number): Float32Array {
-  const out = new Float32Array(n * dim);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let p = i * dim; p < (i + 1) * dim; p++) s += x[p] * x[p];
-    const scale = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let p = i * dim; p < (i + 1) * dim; p++) out[p] = x[p] * scale;
-  }
-  return out;
 }
