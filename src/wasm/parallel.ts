@@ -7,9 +7,11 @@
 // its kernel (if any), records an error message in its slot if the kernel threw, decrements
 // PENDING and notifies when it reaches 0. Meanwhile the main thread runs the first share itself,
 // then waits for PENDING to be 0. Every worker takes part in every dispatch, idle or not: a
-// worker then never mistakes a later dispatch's slot for the one it woke up for. A round trip
-// costs about 15 µs (measured on a loaded 2-vCPU machine); spinning before sleeping, on either
-// side, made it slower there (the spinning thread held the CPU the other needed), so neither spins.
+// worker then never mistakes a later dispatch's slot for the one it woke up for. Both sides poll
+// for a while before sleeping (DEFAULT_SPIN_MICROSECONDS): on an idle 2-vCPU machine a round trip
+// took ~100 µs with sleeping threads and ~3 µs with polling ones; on a machine kept busy by other
+// programs, polling holds a CPU another needs (round trips of 15 µs without it, 200-400 µs with
+// it, measured with the load average at 6), which is what init({ spinMicroseconds: 0 }) is for.
 
 import { CONTROL, controlLayout, workerSource } from "./worker-source.js";
 
