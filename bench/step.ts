@@ -97,14 +97,16 @@ async function measureThreads(train: MnistSplit, test: MnistSplit, quick: boolea
   };
   try {
     for (let r = 0; r < rounds; r++) {
-      const blockMs: number[] = [];
-      for (const [slot, limit] of [[0, 1], [1, Infinity]] as const) {
+      const blockMs: number[] = [0, 0];
+      // Which count goes first alternates, so that neither always follows the other.
+      const order = r % 2 === 0 ? ([[0, 1], [1, Infinity]] as const) : ([[1, Infinity], [0, 1]] as const);
+      for (const [slot, limit] of order) {
         limitThreads(limit);
         const block: number[] = [];
         for (let k = 0; k < perBlock; k++) time(step, block);
         stepSamples[slot].push(...block);
-        blockMs.push(summarize(block).medianMs);
-        if (r % 4 === 0) time(embed, embedSamples[slot]);
+        blockMs[slot] = summarize(block).medianMs;
+        if (r % 4 < 2) time(embed, embedSamples[slot]);
       }
       roundRatios.push(blockMs[0] / blockMs[1]);
     }
