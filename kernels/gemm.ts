@@ -13,12 +13,22 @@ import { madd } from "./madd";
 
 export const NR = 8;
 /**
- * Bytes of packed B per K block (at least 64 rows): small enough that the panels a 4-row strip
- * streams through stay in L1 (32 KB here) next to the packed strip of A. Measured with
- * `npm run bench -- --only threads` (1-thread rows): 24 KB against 256 KB took the conv2-shaped
- * GEMMs from 5.7-5.9 to 3.4-4.2 ms and dense dW from 1.4 to 0.87 ms; 48 KB was as slow as 256.
+ * Bytes of packed B per K block, for narrow products (at least MIN_BLOCK_ROWS rows per block):
+ * small enough that the panels a 4-row strip streams through stay in L1 (32 KB here) next to the
+ * packed strip of A.
  */
 const PACK_BUDGET_BYTES = 24 * 1024;
+/**
+ * Fewest rows of B per K block. Each block ends with C read, added to and written back for every
+ * tile, which short blocks pay often, more so once FMA halved the micro-kernel's instructions: in
+ * interleaved A/B runs of the model's shapes on one thread (relaxed build, 11
+ * rounds), 256 against 64 made dense forward 1.05×, dense dx 1.10×, dense dW 1.05×, conv2's
+ * implicit forward 1.05× and its input gradient 1.20× faster, the rest within ±8 % (plain build:
+ * 0.93–1.08×). Wide products keep blocks of MAX_BLOCK_BYTES at most (at least 64 rows), so that
+ * the packing scratch stays small (the dense input gradient, n = 1568, would take 1.6 MB a thread).
+ */
+const MIN_BLOCK_ROWS = 256;
+const MAX_BLOCK_BYTES = 256 * 1024;
 /** A 4x8 tile staged for the scalar epilogue of the last, partial panel. */
 export const STAGE_FLOATS = 32;
 
@@ -26,10 +36,11 @@ export const STAGE_FLOATS = 32;
   return (n + 7) & ~7;
 }
 
-/** Rows of B packed per block for n columns: as many as PACK_BUDGET_BYTES allows, at least 64. */
+/** Rows of B packed per block for n columns: as many as PACK_BUDGET_BYTES allows, at least MIN_BLOCK_ROWS (fewer for wide B). */
 @inline export function blockRows(n: i32, k: i32): i32 {
-  let kc = (PACK_BUDGET_BYTES / (roundUp8(n) * 4)) & ~3;
-  if (kc < 64) kc = 64;
+  const rowBytes = roundUp8(n) * 4;
+  let kc = (PACK_BUDGET_BYTES / rowBytes) & ~3;
+  if (kc < MIN_BLOCK_ROWS) kc = max(64, min(MIN_BLOCK_ROWS, (MAX_BLOCK_BYTES / rowBytes) & ~3));
   return kc < k ? kc : k;
 }
 
