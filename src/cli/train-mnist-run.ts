@@ -178,8 +178,10 @@ export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnist
   }
   log(`kernels: ${kernelBuild()} SIMD build on ${threads} thread${threads > 1 ? "s" : ""}`);
 
-  const data = await loadMnist({ dir: options.dataDir, limitTrain: options.limitTrain, limitTest: options.limitTest });
-  const { train, test } = data;
+  // The training images (47 MB) and their pipeline are let go once training ends (set to null
+  // below), so that the garbage collector may return them before the embeddings' pictures.
+  let { train, test }: { train: MnistSplit | null; test: MnistSplit } =
+    await loadMnist({ dir: options.dataDir, limitTrain: options.limitTrain, limitTest: options.limitTest });
   log(`MNIST: ${train.count} training and ${test.count} test images of ${train.height}x${train.width}x${train.channels}`);
 
   const model = tripletTutorialModel([train.height, train.width, train.channels]);
@@ -187,7 +189,7 @@ export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnist
   const optimizer = new Adam({ learningRate: options.learningRate });
   model.compile({ optimizer, loss: new TripletSemiHardLoss({ margin: options.margin, distanceMetric: options.distance }) });
 
-  const batches = trainingBatches(train, options);
+  let batches: ReturnType<typeof trainingBatches> | null = trainingBatches(train, options);
   const stepsPerEpoch = batches.size;
   const settings = trainingSettings(options);
   const writeCheckpoints = options.checkpoint ?? true;
@@ -240,7 +242,7 @@ export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnist
       if (writeCheckpoints) {
         checkpoint = await writeCheckpoint(options.out, {
           model, optimizer, epoch: logs.epoch + 1, settings, args: options.args ?? {},
-          globalGenerator: globalGenerator.getState(), dataset: batches.state(), history,
+          globalGenerator: globalGenerator.getState(), dataset: batches!.state(), history,
         });
       }
       epochsDone = logs.epoch + 1;
@@ -256,6 +258,8 @@ export async function trainMnist(options: TrainMnistOptions): Promise<TrainMnist
     if (error instanceof TrainingInterrupted) throw error;
     throw new TrainingFailed(error as Error, options.out, epochsDone, checkpoint);
   }
+  batches = null;
+  train = null;
 
   const tEmbed = performance.now();
   const embeddings = embed(model, test);
