@@ -1,5 +1,6 @@
 import { fillRun, addRun } from "./runs";
 import { madd } from "./madd";
+import { relu_backward } from "./elementwise";
 
 // 2-D convolution kernels. NHWC input [n, h, w, cin], kernel [kh, kw, cin, cout], output
 // [n, oh, ow, cout]. pt/pl: padding before (top/left); taps falling in the padding read 0.
@@ -405,21 +406,6 @@ export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, s
   }
 }
 
-/** For one output row of n floats: dz = gy where y > 0, else 0, into the row buffer `dz`. */
-// @ts-ignore: decorator
-@inline function maskRow(y: usize, gy: usize, dz: usize, n: i32): void {
-  const zero = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const p = <usize>i << 2;
-    v128.store(dz + p, v128.and(v128.load(gy + p), f32x4.gt(v128.load(y + p), zero)));
-  }
-  for (; i < n; i++) {
-    const p = <usize>i << 2;
-    store<f32>(dz + p, load<f32>(y + p) > 0 ? load<f32>(gy + p) : 0);
-  }
-}
-
 /**
  * dw[t, co] = sum over output pixels of patch(pixel, t) * dz[pixel, co], t = (ky, kx, ci), where
  * dz = gy, or with y != 0, dz = gy where y > 0 else 0: relu's mask, applied one output row at a
@@ -449,7 +435,7 @@ export function conv2d_direct_backward_filter(x: usize, y: usize, gy: usize, dw:
       const rowOff = <usize>((img * oh + oy) * ow) * dzRow;
       let dzr = gy + rowOff;
       if (y) {
-        maskRow(y + rowOff, dzr, dzRowBuffer, ow * cout);
+        relu_backward(y + rowOff, dzr, dzRowBuffer, ow * cout); // relu's mask, one row into L1
         dzr = dzRowBuffer;
       }
       if (db) sumRow(dzr, db, ow, cout);
