@@ -253,7 +253,7 @@ export function threadCount(): number {
 
 /**
  * Splits work over at most `threads` threads from now on (Infinity: all of the runtime's), without
- * restarting the runtime; returns the previous limit. Results do not depend on it (every split
+ * restarting the runtime, until shutdown(); returns the previous limit. Results do not depend on it (every split
  * sums in the same order). The bench alternates 1 and 2 this way, step by step, on one runtime.
  */
 export function limitThreads(threads: number): number {
@@ -284,6 +284,7 @@ export async function shutdown(): Promise<void> {
   const old = runtime;
   runtime = null;
   pending = null;
+  threadLimit = Infinity; // a limit belongs to the runtime it was set on
   if (old) await old.pool.terminate();
 }
 

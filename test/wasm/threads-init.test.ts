@@ -65,5 +65,9 @@ describe("init threads", () => {
     }
     expect(threadCount()).toBe(2);
     expect(() => limitThreads(0)).toThrow("limitThreads: threads must be a positive integer or Infinity, got 0");
+    limitThreads(1);
+    await shutdown();
+    await init({ threads: 2, spinMicroseconds: 0 });
+    expect(threadCount()).toBe(2); // the limit went with the runtime it was set on
   });
 });
