@@ -32,6 +32,11 @@ export function stepFlops(model: Sequential, batch: number): { forward: number; 
 
 type Model = ReturnType<typeof tripletTutorialModel>;
 
+/** A row's impl column: the kernel build and the thread count, e.g. "relaxed simd, 2 threads". */
+function implName(threads: number): string {
+  return `${kernelBuild()} simd, ${threads} thread${threads > 1 ? "s" : ""}`;
+}
+
 function newModel(): Model {
   manualSeed(1);
   const model = tripletTutorialModel();
@@ -120,7 +125,7 @@ async function measureThreads(train: MnistSplit, test: MnistSplit, quick: boolea
   const timings = stepSamples.map(summarize);
   const embedTimings = embedSamples.map(summarize);
   [1, threads].forEach((t, slot) => {
-    const impl = `${kernelBuild()} simd, ${t} thread${t > 1 ? "s" : ""}`;
+    const impl = implName(t);
     // The speed-up: the median over rounds of (1-thread block / 2-thread block), each pair
     // measured a fraction of a second apart.
     const versus: Record<string, number> = slot === 1 ? { "vs 1 thread": summarize(roundRatios).medianMs } : {};
@@ -130,7 +135,7 @@ async function measureThreads(train: MnistSplit, test: MnistSplit, quick: boolea
     }));
   });
   [1, threads].forEach((t, slot) => {
-    const impl = `${kernelBuild()} simd, ${t} thread${t > 1 ? "s" : ""}`;
+    const impl = implName(t);
     const versus: Record<string, number> = slot === 1 ? { "vs 1 thread": embedTimings[0].medianMs / embedTimings[1].medianMs } : {};
     rows.push(row({ group, name: "inference", shape: `${count} test images, batches of 128`, impl }, embedTimings[slot], {
       flops: (forward / 32) * count,
@@ -144,7 +149,7 @@ async function measureThreads(train: MnistSplit, test: MnistSplit, quick: boolea
 async function measureOn(threads: number, train: MnistSplit, quick: boolean, simd: InitOptions["simd"]): Promise<BenchRow[]> {
   await shutdown();
   await init({ threads, simd });
-  const impl = `${kernelBuild()} simd, ${threadCount()} thread${threadCount() > 1 ? "s" : ""}`;
+  const impl = implName(threadCount());
   const model = newModel();
   const t = measure(stepper(model, train), { warmup: 10, minRuns: quick ? 40 : 150, minMs: quick ? 2000 : 8000 });
   const { forward, backward } = stepFlops(model, 32);
