@@ -262,6 +262,24 @@ export function conv2d_direct_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32
 export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, scratch: usize,
                                       n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
                                       kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32): void {
+  const rowBytes = <usize>(ow * cout) << 2;
+  let yp = y;
+  for (let img = 0; img < n; img++) {
+    const xi = x + (<usize>(img * h * w * cin) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      direct_forward_row(xi, wt, b, yp, scratch, h, w, cin, ow, cout, kh, kw, sw, oy * sh - pt, pl, relu);
+      yp += rowBytes;
+    }
+  }
+}
+
+/**
+ * One output row of conv2d_direct_forward: yp[ox, co] for the ow pixels of the row whose kernel
+ * window starts at input row iy0 (xi: one image; scratch as there).
+ */
+export function direct_forward_row(xi: usize, wt: usize, b: usize, yp: usize, scratch: usize,
+                                   h: i32, w: i32, cin: i32, ow: i32, cout: i32,
+                                   kh: i32, kw: i32, sw: i32, iy0: i32, pl: i32, relu: i32): void {
   const zero = f32x4.splat(0);
   const negInf = f32x4.splat(-Infinity);
   const lastFloor = relu ? zero : negInf;
@@ -273,58 +291,51 @@ export function conv2d_direct_forward(x: usize, wt: usize, b: usize, y: usize, s
   const cout4 = cout & ~3;
   const zeros = patches + (<usize>(ow * taps) << 2); // the slack: a missing bias
   fillRun(zeros, 8, 0);
-  let yp = y;
-  for (let img = 0; img < n; img++) {
-    const xi = x + (<usize>(img * h * w * cin) << 2);
-    for (let oy = 0; oy < oh; oy++) {
-      gatherPatches(xi, rows, patches, h, w, cin, kh, kw, sw, oy * sh - pt, pl, ow);
-      let co0 = 0;
-      if (taps == 4) {
-        for (; co0 + 8 <= cout; co0 += 8) {
-          const bo = <usize>co0 << 2;
-          if (relu) forwardPass8Taps4(yp + bo, b ? b + bo : zeros, patches, patchRow, wt + bo, wRow, ow, true);
-          else forwardPass8Taps4(yp + bo, b ? b + bo : zeros, patches, patchRow, wt + bo, wRow, ow, false);
-        }
+  gatherPatches(xi, rows, patches, h, w, cin, kh, kw, sw, iy0, pl, ow);
+  let co0 = 0;
+  if (taps == 4) {
+    for (; co0 + 8 <= cout; co0 += 8) {
+      const bo = <usize>co0 << 2;
+      if (relu) forwardPass8Taps4(yp + bo, b ? b + bo : zeros, patches, patchRow, wt + bo, wRow, ow, true);
+      else forwardPass8Taps4(yp + bo, b ? b + bo : zeros, patches, patchRow, wt + bo, wRow, ow, false);
+    }
+  }
+  for (let co = co0; co < cout4; co += 4) {
+    const bo = <usize>co << 2;
+    const bias = b ? v128.load(b + bo) : zero;
+    // The first pass starts from the bias, the next ones from y; the last applies the relu.
+    for (let t = 0; t < taps; t += 4) {
+      const nt = taps - t;
+      const floor = nt <= 4 ? lastFloor : negInf;
+      const pp = patches + (<usize>t << 2);
+      const wtp = wt + (<usize>(t * cout) << 2) + bo;
+      if (t == 0) {
+        if (nt >= 4) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 4, true);
+        else if (nt == 3) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 3, true);
+        else if (nt == 2) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 2, true);
+        else forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 1, true);
+      } else {
+        if (nt >= 4) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 4, false);
+        else if (nt == 3) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 3, false);
+        else if (nt == 2) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 2, false);
+        else forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 1, false);
       }
-      for (let co = co0; co < cout4; co += 4) {
-        const bo = <usize>co << 2;
-        const bias = b ? v128.load(b + bo) : zero;
-        // The first pass starts from the bias, the next ones from y; the last applies the relu.
-        for (let t = 0; t < taps; t += 4) {
-          const nt = taps - t;
-          const floor = nt <= 4 ? lastFloor : negInf;
-          const pp = patches + (<usize>t << 2);
-          const wtp = wt + (<usize>(t * cout) << 2) + bo;
-          if (t == 0) {
-            if (nt >= 4) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 4, true);
-            else if (nt == 3) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 3, true);
-            else if (nt == 2) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 2, true);
-            else forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 1, true);
-          } else {
-            if (nt >= 4) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 4, false);
-            else if (nt == 3) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 3, false);
-            else if (nt == 2) forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 2, false);
-            else forwardPass4(yp + bo, pp, patchRow, wtp, wRow, ow, bias, floor, 1, false);
-          }
-        }
+    }
+  }
+  for (let co = cout4; co < cout; co++) {
+    const bo = <usize>co << 2;
+    let pp = patches;
+    let yt = yp + bo;
+    for (let ox = 0; ox < ow; ox++) {
+      let s: f32 = b ? load<f32>(b + bo) : 0;
+      let wtp = wt + bo;
+      for (let t = 0; t < taps; t++) {
+        s += load<f32>(pp + (<usize>t << 2)) * load<f32>(wtp);
+        wtp += wRow;
       }
-      for (let co = cout4; co < cout; co++) {
-        const bo = <usize>co << 2;
-        let pp = patches;
-        let yt = yp + bo;
-        for (let ox = 0; ox < ow; ox++) {
-          let s: f32 = b ? load<f32>(b + bo) : 0;
-          let wtp = wt + bo;
-          for (let t = 0; t < taps; t++) {
-            s += load<f32>(pp + (<usize>t << 2)) * load<f32>(wtp);
-            wtp += wRow;
-          }
-          store<f32>(yt, relu && s < 0 ? 0 : s);
-          pp += patchRow;
-          yt += wRow;
-        }
-      }
-      yp += <usize>ow * wRow;
+      store<f32>(yt, relu && s < 0 ? 0 : s);
+      pp += patchRow;
+      yt += wRow;
     }
   }
 }
@@ -420,51 +431,69 @@ export function conv2d_direct_backward_filter(x: usize, y: usize, gy: usize, dw:
                                               n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
                                               kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
   const taps = kh * kw * cin;
-  const tpad = (taps + 3) & ~3;
-  fillRun(dw, tpad * cout, 0);
+  fillRun(dw, ((taps + 3) & ~3) * cout, 0);
   if (db) fillRun(db, cout, 0);
+  const dzRowBuffer = direct_filter_row_buffer(scratch, ow, cin, kh, kw, sw);
+  const rowFloats = ow * cout;
+  for (let img = 0; img < n; img++) {
+    const xi = x + (<usize>(img * h * w * cin) << 2);
+    for (let oy = 0; oy < oh; oy++) {
+      const rowOff = <usize>((img * oh + oy) * rowFloats) << 2;
+      let dzr = gy + rowOff;
+      if (y) {
+        relu_backward(y + rowOff, dzr, dzRowBuffer, rowFloats); // relu's mask, one row into L1
+        dzr = dzRowBuffer;
+      }
+      direct_filter_row(xi, dzr, dw, db, scratch, h, w, cin, ow, cout, kh, kw, sw, oy * sh - pt, pl);
+    }
+  }
+}
+
+/** Where conv2d_direct_backward_filter's scratch keeps a masked output gradient row (ow * cout floats). */
+export function direct_filter_row_buffer(scratch: usize, ow: i32, cin: i32, kh: i32, kw: i32, sw: i32): usize {
+  return scratch + (<usize>(kh * ((ow - 1) * sw + kw) * cin + ow * kh * kw * cin + 8) << 2);
+}
+
+/**
+ * One output row's share of conv2d_direct_backward_filter: dw[t, co] += sum over the row's ow
+ * pixels of patch(px, t) * dz[px, co], and db[co] += sum of dz[px, co] (db != 0); the row's
+ * kernel window starts at input row iy0 of xi (one image). dw has the taps rounded up to 4.
+ */
+export function direct_filter_row(xi: usize, dzr: usize, dw: usize, db: usize, scratch: usize,
+                                  h: i32, w: i32, cin: i32, ow: i32, cout: i32,
+                                  kh: i32, kw: i32, sw: i32, iy0: i32, pl: i32): void {
+  const taps = kh * kw * cin;
+  const tpad = (taps + 3) & ~3;
   const dzRow = <usize>cout << 2;
   const patchRow = <usize>taps << 2;
   const rows = scratch;
   const patches = scratch + (<usize>(kh * ((ow - 1) * sw + kw) * cin) << 2);
-  const dzRowBuffer = patches + (<usize>(ow * taps + 8) << 2);
-  for (let img = 0; img < n; img++) {
-    const xi = x + (<usize>(img * h * w * cin) << 2);
-    for (let oy = 0; oy < oh; oy++) {
-      gatherPatches(xi, rows, patches, h, w, cin, kh, kw, sw, oy * sh - pt, pl, ow);
-      const rowOff = <usize>((img * oh + oy) * ow) * dzRow;
-      let dzr = gy + rowOff;
-      if (y) {
-        relu_backward(y + rowOff, dzr, dzRowBuffer, ow * cout); // relu's mask, one row into L1
-        dzr = dzRowBuffer;
+  gatherPatches(xi, rows, patches, h, w, cin, kh, kw, sw, iy0, pl, ow);
+  if (db) sumRow(dzr, db, ow, cout);
+  for (let t = 0; t < tpad; t += 4) {
+    const dw0 = dw + (<usize>(t * cout) << 2);
+    const pr = patches + (<usize>t << 2);
+    let co = 0;
+    for (; co + 8 <= cout; co += 8) filterRow8(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);
+    for (; co + 4 <= cout; co += 4) filterRow4(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);
+    // The last cout % 4 channels one at a time.
+    for (; co < cout; co++) {
+      const o = <usize>co << 2;
+      let s0 = load<f32>(dw0 + o), s1 = load<f32>(dw0 + dzRow + o);
+      let s2 = load<f32>(dw0 + 2 * dzRow + o), s3 = load<f32>(dw0 + 3 * dzRow + o);
+      let gp = dzr + o;
+      let pp = pr;
+      for (let ox = 0; ox < ow; ox++) {
+        const d = load<f32>(gp);
+        s0 += load<f32>(pp) * d;
+        s1 += load<f32>(pp, 4) * d;
+        s2 += load<f32>(pp, 8) * d;
+        s3 += load<f32>(pp, 12) * d;
+        gp += dzRow;
+        pp += patchRow;
       }
-      if (db) sumRow(dzr, db, ow, cout);
-      for (let t = 0; t < tpad; t += 4) {
-        const dw0 = dw + (<usize>(t * cout) << 2);
-        const pr = patches + (<usize>t << 2);
-        let co = 0;
-        for (; co + 8 <= cout; co += 8) filterRow8(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);
-        for (; co + 4 <= cout; co += 4) filterRow4(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);
-        // The last cout % 4 channels one at a time.
-        for (; co < cout; co++) {
-          const o = <usize>co << 2;
-          let s0 = load<f32>(dw0 + o), s1 = load<f32>(dw0 + dzRow + o);
-          let s2 = load<f32>(dw0 + 2 * dzRow + o), s3 = load<f32>(dw0 + 3 * dzRow + o);
-          let gp = dzr + o;
-          let pp = pr;
-          for (let ox = 0; ox < ow; ox++) {
-            const d = load<f32>(gp);
-            s0 += load<f32>(pp) * d;
-            s1 += load<f32>(pp, 4) * d;
-            s2 += load<f32>(pp, 8) * d;
-            s3 += load<f32>(pp, 12) * d;
-            gp += dzRow;
-            pp += patchRow;
-          }
-          store<f32>(dw0 + o, s0); store<f32>(dw0 + dzRow + o, s1);
-          store<f32>(dw0 + 2 * dzRow + o, s2); store<f32>(dw0 + 3 * dzRow + o, s3);
-        }
-      }
+      store<f32>(dw0 + o, s0); store<f32>(dw0 + dzRow + o, s1);
+      store<f32>(dw0 + 2 * dzRow + o, s2); store<f32>(dw0 + 3 * dzRow + o, s3);
     }
   }
 }

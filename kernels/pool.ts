@@ -1,3 +1,5 @@
+import { pool2x2_window, unpool2x2_window } from "./pool_window";
+
 // 2-D max pooling, NHWC, SIMD over channels (contiguous). pt/pl: padding before; padded
 // positions are skipped, so they never win. The forward records, per output value, the index of
 // the input pixel ((img*h + iy)*w + ix) that won: the FIRST maximum in row-major window order
@@ -132,7 +134,7 @@ export function maxpool2d_backward(gy: usize, arg: usize, gx: usize, n: i32, h: 
 
 // The model's pooling, 2x2 windows with stride 2 and no padding, without the general loops:
 // the four pixels of a window are four pointers, compared channel group by channel group, with
-// the same first-maximum rule (a later pixel wins only when strictly greater).
+// the same first-maximum rule (a later pixel wins only when strictly greater): pool_window.ts.
 
 function maxpool2x2_forward(x: usize, y: usize, arg: usize, n: i32, h: i32, w: i32, c: i32, oh: i32, ow: i32): void {
   const row = <usize>c << 2;
@@ -144,29 +146,8 @@ function maxpool2x2_forward(x: usize, y: usize, arg: usize, n: i32, h: i32, w: i
       const pixRow = (img * h + 2 * oy) * w;
       for (let ox = 0; ox < ow; ox++) {
         const pix = pixRow + 2 * ox;
-        const p00 = x + <usize>pix * row;
-        const i00 = i32x4.splat(pix);
-        const i01 = i32x4.splat(pix + 1);
-        const i10 = i32x4.splat(pix + w);
-        const i11 = i32x4.splat(pix + w + 1);
-        for (let o: usize = 0; o < row; o += 16) {
-          let best = v128.load(p00 + o);
-          let idx = i00;
-          let v = v128.load(p00 + row + o);
-          let m = f32x4.gt(v, best);
-          best = v128.bitselect(v, best, m);
-          idx = v128.bitselect(i01, idx, m);
-          v = v128.load(p00 + down + o);
-          m = f32x4.gt(v, best);
-          best = v128.bitselect(v, best, m);
-          idx = v128.bitselect(i10, idx, m);
-          v = v128.load(p00 + down + row + o);
-          m = f32x4.gt(v, best);
-          best = v128.bitselect(v, best, m);
-          idx = v128.bitselect(i11, idx, m);
-          v128.store(yp + o, best);
-          v128.store(ap + o, idx);
-        }
+        pool2x2_window(x + <usize>pix * row, row, down, yp, ap, row,
+          i32x4.splat(pix), i32x4.splat(pix + 1), i32x4.splat(pix + w), i32x4.splat(pix + w + 1));
         yp += row;
         ap += row;
       }
@@ -185,19 +166,8 @@ function maxpool2x2_backward(gy: usize, arg: usize, gx: usize, n: i32, h: i32, w
       const pixRow = (img * h + 2 * oy) * w;
       for (let ox = 0; ox < ow; ox++) {
         const pix = pixRow + 2 * ox;
-        const d00 = gx + <usize>pix * row;
-        const i00 = i32x4.splat(pix);
-        const i01 = i32x4.splat(pix + 1);
-        const i10 = i32x4.splat(pix + w);
-        const i11 = i32x4.splat(pix + w + 1);
-        for (let o: usize = 0; o < row; o += 16) {
-          const g = v128.load(gp + o);
-          const idx = v128.load(ap + o);
-          v128.store(d00 + o, v128.and(g, i32x4.eq(idx, i00)));
-          v128.store(d00 + row + o, v128.and(g, i32x4.eq(idx, i01)));
-          v128.store(d00 + down + o, v128.and(g, i32x4.eq(idx, i10)));
-          v128.store(d00 + down + row + o, v128.and(g, i32x4.eq(idx, i11)));
-        }
+        unpool2x2_window(gp, ap, gx + <usize>pix * row, row, down, row,
+          i32x4.splat(pix), i32x4.splat(pix + 1), i32x4.splat(pix + w), i32x4.splat(pix + w + 1));
         gp += row;
         ap += row;
       }

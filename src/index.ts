@@ -28,6 +28,7 @@ export type { DenseActivation, DenseOptions } from "./autograd/ops/dense.js";
 export { conv2d } from "./autograd/ops/conv2d.js";
 export type { Conv2dOptions } from "./autograd/ops/conv2d.js";
 export { maxPool2d } from "./autograd/ops/maxpool2d.js";
+export { conv2dMaxPool } from "./autograd/ops/conv2d-maxpool.js";
 export type { MaxPool2dOptions } from "./autograd/ops/maxpool2d.js";
 export { dropout } from "./autograd/ops/dropout.js";
 export type { DropoutOptions } from "./autograd/ops/dropout.js";

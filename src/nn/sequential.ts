@@ -7,6 +7,12 @@ import { noGrad, zeroGrad } from "../autograd/tape.js";
 import type { CallContext, Layer, NamedParameter, ShapeNoBatch } from "./layers/layer.js";
 import type { Optimizer } from "./optimizers/optimizer.js";
 
+/**
+ * @internal Whether apply() runs adjacent layers that have a fused op (Layer.fusedWith) as that
+ * op. The fused ops give the same values and gradients; tests and benchmarks compare both ways.
+ */
+export const layerFusion = { enabled: true };
+
 /** Labels for a batch: integers, one per example. */
 export type Labels = Int32Array | readonly number[] | ArrayLike<number>;
 
@@ -193,7 +199,17 @@ export class Sequential {
       throw new Error(`Sequential: input has shape [${x.shape}], the model expects [batch, ${expected}]`);
     }
     let h = x;
-    for (const layer of this.layers) h = layer.call(h, context);
+    for (let i = 0; i < this.layers.length; i++) {
+      const layer = this.layers[i];
+      const next = this.layers[i + 1];
+      const fused = layerFusion.enabled && next ? layer.fusedWith(next) : null;
+      if (fused) {
+        h = fused(h, context);
+        i++;
+      } else {
+        h = layer.call(h, context);
+      }
+    }
     return h;
   }
 

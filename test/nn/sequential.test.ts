@@ -5,6 +5,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   Adam, Conv2D, tripletTutorialModel, Dense, Dropout, Flatten, L2Normalize, manualSeed, MaxPooling2D, Sequential, tensor, tidy, TripletSemiHardLoss,
 } from "../../src/index.js";
+import { layerFusion } from "../../src/nn/sequential.js";
+import { Generator } from "../../src/random.js";
 import { setup } from "../helpers/setup.js";
 
 beforeAll(setup);
@@ -74,6 +76,38 @@ describe("layers and Sequential", () => {
     expect(first).toBeGreaterThan(0.2);
     expect(last).toBeLessThan(first * 0.5);
     model.dispose();
+  });
+
+  it("runs Conv2D + MaxPooling2D as one op with the same losses and weights, bit for bit, as layer by layer", () => {
+    // The tutorial's model: conv1 and its pooling fuse (conv2dMaxPool); conv2 (256 taps) does not.
+    const rng = new Generator(11);
+    const n = 16;
+    const x = Float32Array.from({ length: n * 28 * 28 }, () => rng.uniform(0, 1));
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 4);
+    const runs = [true, false].map((fused) => {
+      layerFusion.enabled = fused;
+      try {
+        manualSeed(21);
+        const model = tripletTutorialModel();
+        model.compile({ optimizer: new Adam(), loss: new TripletSemiHardLoss() });
+        const losses = Array.from({ length: 3 }, () => model.trainOnBatch(x, labels));
+        const weights = model.namedParameters().map((p) => p.tensor.toArray());
+        const ops = tidy(() => {
+          const y = model.apply(tensor(x, [n, 28, 28, 1]), { training: true });
+          const seen: string[] = [];
+          for (let node = y.node; node; node = node.inputs[0]?.node ?? null) seen.push(node.op);
+          return seen;
+        });
+        model.dispose();
+        return { losses, weights, ops };
+      } finally {
+        layerFusion.enabled = true;
+      }
+    });
+    expect(runs[0].ops).toContain("conv2dMaxPool");
+    expect(runs[1].ops).not.toContain("conv2dMaxPool");
+    expect(runs[0].losses).toEqual(runs[1].losses);
+    for (let i = 0; i < runs[0].weights.length; i++) expect(runs[0].weights[i]).toEqual(runs[1].weights[i]);
   });
 
   it("save and load round-trip to identical predictions", async () => {

@@ -28,7 +28,7 @@ export interface Conv2dOptions {
   activation?: "linear" | "relu";
 }
 
-type Geometry = [n: number, h: number, w: number, cin: number, oh: number, ow: number, cout: number,
+export type Geometry = [n: number, h: number, w: number, cin: number, oh: number, ow: number, cout: number,
   kh: number, kw: number, sh: number, sw: number, pt: number, pl: number];
 
 interface ConvKernels {
@@ -85,29 +85,50 @@ function implicitGemm(kernel: string, m: number, n: number, k: number, scratchFl
   for (const w of scratch) w.dispose();
 }
 
-export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
-  if (x.rank !== 4) throw new Error(`conv2d: input must have rank 4 [batch, height, width, channels], got shape [${x.shape}]`);
-  if (kernel.rank !== 4) throw new Error(`conv2d: kernel must have rank 4 [height, width, inChannels, outChannels], got shape [${kernel.shape}]`);
+/** A convolution's checked arguments: its geometry, the relu flag and the taps per output. */
+export interface ConvSetup {
+  g: Geometry;
+  relu: 0 | 1;
+  taps: number;
+}
+
+/** Checks conv2d's arguments (errors name the op `op`) and computes the geometry. */
+export function convSetup(op: string, x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions): ConvSetup {
+  if (x.rank !== 4) throw new Error(`${op}: input must have rank 4 [batch, height, width, channels], got shape [${x.shape}]`);
+  if (kernel.rank !== 4) throw new Error(`${op}: kernel must have rank 4 [height, width, inChannels, outChannels], got shape [${kernel.shape}]`);
   const [n, h, w, cin] = x.shape;
   const [kh, kw, kcin, cout] = kernel.shape;
-  if (x.size === 0) throw new Error(`conv2d: input shape [${x.shape}] has a zero size`);
-  if (kernel.size === 0) throw new Error(`conv2d: kernel shape [${kernel.shape}] has a zero size`);
-  if (cin !== kcin) throw new Error(`conv2d: input has ${cin} channels, kernel expects ${kcin}`);
-  if (bias && (bias.rank !== 1 || bias.size !== cout)) throw new Error(`conv2d: bias has shape [${bias.shape}], expected [${cout}]`);
-  const [sh, sw] = pair("conv2d", "strides", options.strides ?? 1);
-  const padding = checkPadding("conv2d", options.padding ?? "valid");
+  if (x.size === 0) throw new Error(`${op}: input shape [${x.shape}] has a zero size`);
+  if (kernel.size === 0) throw new Error(`${op}: kernel shape [${kernel.shape}] has a zero size`);
+  if (cin !== kcin) throw new Error(`${op}: input has ${cin} channels, kernel expects ${kcin}`);
+  if (bias && (bias.rank !== 1 || bias.size !== cout)) throw new Error(`${op}: bias has shape [${bias.shape}], expected [${cout}]`);
+  const [sh, sw] = pair(op, "strides", options.strides ?? 1);
+  const padding = checkPadding(op, options.padding ?? "valid");
   const activation = options.activation ?? "linear";
-  if (activation !== "linear" && activation !== "relu") throw new Error(`conv2d: activation must be "linear" or "relu", got ${JSON.stringify(activation)}`);
+  if (activation !== "linear" && activation !== "relu") throw new Error(`${op}: activation must be "linear" or "relu", got ${JSON.stringify(activation)}`);
   if (padding === "valid" && (kh > h || kw > w)) {
-    throw new Error(`conv2d: kernel ${kh}x${kw} is larger than the input ${h}x${w} with 'valid' padding`);
+    throw new Error(`${op}: kernel ${kh}x${kw} is larger than the input ${h}x${w} with 'valid' padding`);
   }
   const rowsAxis = axis(h, kh, sh, padding);
   const colsAxis = axis(w, kw, sw, padding);
-  const [oh, ow] = [rowsAxis.out, colsAxis.out];
-  const g: Geometry = [n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, rowsAxis.before, colsAxis.before];
-  const relu = activation === "relu" ? 1 : 0;
+  const g: Geometry = [n, h, w, cin, rowsAxis.out, colsAxis.out, cout, kh, kw, sh, sw, rowsAxis.before, colsAxis.before];
+  return { g, relu: activation === "relu" ? 1 : 0, taps: kh * kw * cin };
+}
+
+/** Whether the forward runs the direct kernel for a convolution with this many taps per output. */
+export function directForward(taps: number): boolean {
+  return direct(conv2dStrategy.forward, taps, DIRECT_FORWARD_MAX_TAPS);
+}
+
+/** Whether the kernel gradient runs the direct kernel for a convolution with this many taps per output. */
+export function directFilter(taps: number): boolean {
+  return direct(conv2dStrategy.filter, taps, DIRECT_FILTER_MAX_TAPS);
+}
+
+export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  const { g, relu, taps } = convSetup("conv2d", x, kernel, bias, options);
+  const [n, h, w, cin, oh, ow, cout, kh, kw, sh, sw] = g;
   const rows = n * oh * ow;
-  const taps = kh * kw * cin;
   // A 1x1 kernel with stride 1 and no padding: the input is its own patch matrix.
   const identityPatches = kh === 1 && kw === 1 && sh === 1 && sw === 1;
   const k = kernels<ConvKernels>();
@@ -121,7 +142,7 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
 
   const y = Tensor.empty([n, oh, ow, cout]);
   let patches: Tensor | null = null;
-  if (direct(conv2dStrategy.forward, taps, DIRECT_FORWARD_MAX_TAPS)) {
+  if (directForward(taps)) {
     // Images are independent: threads take ranges of them, each with its own scratch rows.
     const inBytes = h * w * cin * 4;
     const outBytes = oh * ow * cout * 4;
@@ -146,10 +167,10 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
 
   record("conv2d", inputs, y, (gy) => {
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
-    const directFilter = kernel.requiresGrad && direct(conv2dStrategy.filter, taps, DIRECT_FILTER_MAX_TAPS);
+    const filterDirect = kernel.requiresGrad && directFilter(taps);
     // Without an input gradient, the direct kernel gradient masks gy itself and sums db in the
     // same pass (conv1: its input is the data), so dZ is never written.
-    const fused = directFilter && !x.requiresGrad;
+    const fused = filterDirect && !x.requiresGrad;
     // dZ: the gradient before the activation; with relu, masked by y > 0 (one pass, with db).
     const dz = relu && !fused ? Tensor.empty(y.shape) : gy;
     if ((relu || db) && !fused) {
@@ -173,7 +194,7 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
     let dw: Tensor | null = null;
     if (kernel.requiresGrad) {
       dw = Tensor.empty(kernel.shape);
-      if (directFilter) {
+      if (filterDirect) {
         // The batch is always summed as two halves, each into its own buffers (dw with the taps
         // rounded up to 4, as the kernel writes them; db when fused), then added: the halves run
         // on two threads when there are, and the sums are the same bit for bit either way.

@@ -1,9 +1,11 @@
 // Conv2D layer: NHWC, kernel [kh, kw, cin, filters], glorot-uniform kernel and zero bias.
 
 import { conv2d } from "../../autograd/ops/conv2d.js";
+import { conv2dMaxPool } from "../../autograd/ops/conv2d-maxpool.js";
 import type { Tensor } from "../../autograd/tensor.js";
 import { glorotUniform, zerosParameter } from "../initializers.js";
 import { CallContext, kernelAndBias, Layer, LayerConfig, NamedParameter, ShapeNoBatch } from "./layer.js";
+import { MaxPooling2D } from "./shape-layers.js";
 import { checkActivation, pair, type Activation } from "./util.js";
 
 export interface Conv2DConfig extends LayerConfig {
@@ -61,7 +63,21 @@ export class Conv2D extends Layer {
 
   call(x: Tensor, _context: CallContext): Tensor {
     this.checkInput(x);
-    return conv2d(x, this.kernel!, this.bias, { strides: this.strides, padding: this.padding, activation: this.activation });
+    return conv2d(x, this.kernel!, this.bias, this.convOptions());
+  }
+
+  /** Followed by a 2x2 max pooling with stride 2 and 'valid' padding: conv2dMaxPool. */
+  override fusedWith(next: Layer): ((x: Tensor, context: CallContext) => Tensor) | null {
+    const pool = next instanceof MaxPooling2D ? next : null;
+    if (!pool || pool.padding !== "valid" || [...pool.poolSize, ...pool.strides].some((v) => v !== 2)) return null;
+    return (x) => {
+      this.checkInput(x);
+      return conv2dMaxPool(x, this.kernel!, this.bias, this.convOptions());
+    };
+  }
+
+  private convOptions() {
+    return { strides: this.strides, padding: this.padding, activation: this.activation };
   }
 
   override parameters(): NamedParameter[] {

@@ -66,6 +66,15 @@ export abstract class Layer {
   /** The forward pass on a batch. */
   abstract call(x: Tensor, context: CallContext): Tensor;
 
+  /**
+   * The forward pass of this layer and `next` as one op, when this layer has a fused op for that
+   * pair that gives the same values and gradients (Sequential runs it instead of the two calls);
+   * null otherwise, as here.
+   */
+  fusedWith(_next: Layer): ((x: Tensor, context: CallContext) => Tensor) | null {
+    return null;
+  }
+
   /** Trainable parameters with their names, in a fixed order. */
   parameters(): NamedParameter[] {
     return [];

@@ -1,0 +1,85 @@
+// conv2dMaxPool: conv2d (bias, optional relu) then 2x2 max pooling with stride 2 ('valid'), as one
+// op (kernels/conv_pool.ts). Each pair of output rows is pooled while it is in L1, so the
+// full-resolution activation and its gradient (6.4 MB each for conv1 at batch 32) are never
+// written, and the backward never reads them back. The values and gradients are those of
+// maxPool2d(conv2d(...)), bit for bit, on any thread count (tested).
+//
+// It applies where the direct kernels do (few taps per output: conv1), with channels a multiple
+// of 4 and an input that needs no gradient (a network's first layer); elsewhere it runs the two
+// ops. Sequential uses it for a Conv2D followed by a 2x2 MaxPooling2D (see layer-fusion.ts).
+
+import { kernels, parallelRun } from "../../wasm/loader.js";
+import { itemRanges, runOverRanges } from "../../wasm/split.js";
+import { isGradEnabled, record } from "../tape.js";
+import { Tensor } from "../tensor.js";
+import { conv2d, convSetup, directFilter, directForward, type Conv2dOptions } from "./conv2d.js";
+import { maxPool2d } from "./maxpool2d.js";
+
+interface ConvPoolKernels {
+  accumulate(dst: number, src: number, n: number): void;
+  conv2d_maxpool2x2_scratch_floats(ow: number, cin: number, kh: number, kw: number, sw: number, cout: number): number;
+  conv2d_maxpool2x2_forward(...args: number[]): void;
+  conv2d_maxpool2x2_backward_filter(...args: number[]): void;
+}
+
+/** maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 }), fused where it applies. */
+export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
+  const { g, relu, taps } = convSetup("conv2dMaxPool", x, kernel, bias, options);
+  const [n, h, w, cin, oh, ow, cout, kh, kw, , sw] = g;
+  const xGrad = isGradEnabled() && x.requiresGrad;
+  // The fused backward computes the kernel gradient (and the bias's with it), never the input's.
+  const gradsSupported = !xGrad && (kernel.requiresGrad ? directFilter(taps) : !bias?.requiresGrad);
+  const fusable = directForward(taps) && gradsSupported && cout % 4 === 0 && oh >= 2 && ow >= 2;
+  if (!fusable) return maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 });
+
+  const k = kernels<ConvPoolKernels>();
+  const [poh, pw] = [oh >> 1, ow >> 1];
+  const y = Tensor.empty([n, poh, pw, cout]);
+  // The winners' positions in their windows (0..3), i32 bit patterns in a float32-sized buffer.
+  const arg = Tensor.empty(y.shape);
+  const inBytes = h * w * cin * 4;
+  const outBytes = poh * pw * cout * 4;
+  const scratchFloats = k.conv2d_maxpool2x2_scratch_floats(ow, cin, kh, kw, sw, cout);
+  const geometry = [...g.slice(1), relu];
+  // Images are independent: threads take ranges of them, each with its own scratch rows.
+  const bytes = n * (inBytes + 2 * outBytes);
+  const scratch = Array.from({ length: itemRanges(n, bytes).length }, () => Tensor.empty([scratchFloats]));
+  runOverRanges("conv2d_maxpool2x2_forward", n, bytes, (start, count, t) =>
+    [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, arg.ptr + start * outBytes,
+      scratch[t].ptr, count, ...geometry]);
+  for (const s of scratch) s.dispose();
+
+  const inputs = bias ? [x, kernel, bias] : [x, kernel];
+  if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
+    arg.dispose();
+    return y;
+  }
+  record("conv2dMaxPool", inputs, y, (gy) => {
+    const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
+    let dw: Tensor | null = null;
+    if (kernel.requiresGrad) {
+      // The batch in the two halves conv2d's direct kernel gradient uses, each into its own
+      // buffers (dw with the taps rounded up to 4, as the kernel writes them), then added: the
+      // same sums as the unfused ops, on any thread count.
+      const halves: [number, number][] = n >= 2 ? [[0, n >> 1], [n >> 1, n - (n >> 1)]] : [[0, n]];
+      const outs = halves.map(() => Tensor.empty([(taps + 3) & ~3, cout]));
+      const dbs = db ? halves.map((_, i) => (i === 0 ? db : Tensor.empty([cout]))) : null;
+      const halfScratch = halves.map(() => Tensor.empty([scratchFloats]));
+      const shares = halves.map(([start, count], i) =>
+        [x.ptr + start * inBytes, y.ptr + start * outBytes, arg.ptr + start * outBytes, gy.ptr + start * outBytes,
+          outs[i].ptr, dbs ? dbs[i].ptr : 0, halfScratch[i].ptr, count, ...geometry]);
+      if (shares.length === 2 && itemRanges(n, n * (inBytes + 3 * outBytes)).length >= 2) parallelRun("conv2d_maxpool2x2_backward_filter", shares);
+      else for (const share of shares) k.conv2d_maxpool2x2_backward_filter(...share);
+      if (outs.length === 2) k.accumulate(outs[0].ptr, outs[1].ptr, outs[0].size);
+      if (dbs && dbs.length === 2) {
+        k.accumulate(dbs[0].ptr, dbs[1].ptr, cout);
+        dbs[1].dispose();
+      }
+      dw = Tensor.empty(kernel.shape);
+      dw.view().set(outs[0].view().subarray(0, dw.size));
+      for (const t of [...outs, ...halfScratch]) t.dispose();
+    }
+    return bias ? [null, dw, db] : [null, dw];
+  });
+  return y;
+}

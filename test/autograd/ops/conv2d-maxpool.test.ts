@@ -1,0 +1,148 @@
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { conv2d, conv2dMaxPool, Generator, gradcheck, maxPool2d, tensor, Tensor, tidy } from "../../../src/index.js";
+import { conv2dReference, conv2dReferenceBackward } from "../../reference/conv2d.js";
+import { maxPool2dReference, maxPool2dReferenceBackward } from "../../reference/maxpool2d.js";
+import { expectClose, setup } from "../../helpers/setup.js";
+
+beforeAll(setup);
+
+interface Case {
+  n: number; h: number; w: number; cin: number; cout: number; kh: number; kw: number;
+  strides: [number, number]; padding: "same" | "valid"; bias: boolean; relu: boolean; seed: number;
+}
+
+/**
+ * Shapes the fused kernels take: few taps (kh*kw*cin ≤ 16, the direct path), cout a multiple of
+ * 4, a convolution output of at least 2x2 (odd sizes leave a row or column out of the windows).
+ */
+const fusableCases = fc.record({
+  n: fc.integer({ min: 1, max: 4 }), h: fc.integer({ min: 2, max: 9 }), w: fc.integer({ min: 2, max: 9 }),
+  cin: fc.integer({ min: 1, max: 2 }), cout: fc.constantFrom(4, 8, 12, 64),
+  kh: fc.integer({ min: 1, max: 2 }), kw: fc.integer({ min: 1, max: 2 }),
+  strides: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+  padding: fc.constantFrom("same" as const, "valid" as const), bias: fc.boolean(), relu: fc.boolean(),
+  seed: fc.integer({ min: 0, max: 1e9 }),
+}).filter((c) => {
+  const out = (n: number, k: number, s: number) => (c.padding === "same" ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1);
+  return out(c.h, c.kh, c.strides[0]) >= 2 && out(c.w, c.kw, c.strides[1]) >= 2;
+});
+
+function data(c: Case) {
+  const rng = new Generator(c.seed);
+  const values = (n: number) => Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
+  return {
+    x: values(c.n * c.h * c.w * c.cin),
+    k: values(c.kh * c.kw * c.cin * c.cout),
+    b: c.bias ? values(c.cout) : null,
+    xShape: [c.n, c.h, c.w, c.cin] as const,
+    kShape: [c.kh, c.kw, c.cin, c.cout] as const,
+    rng,
+  };
+}
+
+const options = (c: Case) => ({ strides: c.strides, padding: c.padding, activation: c.relu ? "relu" as const : "linear" as const });
+
+/** y, and the gradients of x (if it requires one), the kernel and the bias, for an output gradient of sin(i). */
+function run(c: Case, fused: boolean, xGrad = false): { y: Float32Array; op: string; dx?: Float32Array; dk: Float32Array; db?: Float32Array } {
+  return tidy(() => {
+    const d = data(c);
+    const x = tensor(d.x, d.xShape, { requiresGrad: xGrad });
+    const k = tensor(d.k, d.kShape, { requiresGrad: true });
+    const b = d.b ? tensor(d.b, [c.cout], { requiresGrad: true }) : null;
+    const y = fused ? conv2dMaxPool(x, k, b, options(c)) : maxPool2d(conv2d(x, k, b, options(c)), { poolSize: 2 });
+    const op = y.node!.op;
+    y.backward(tensor(Array.from({ length: y.size }, (_, i) => Math.sin(i)), y.shape));
+    return { y: y.toArray(), op, dx: xGrad ? x.grad!.toArray() : undefined, dk: k.grad!.toArray(), db: b?.grad!.toArray() };
+  });
+}
+
+describe("conv2dMaxPool", () => {
+  it("gives maxPool2d(conv2d(...))'s values and kernel and bias gradients bit for bit, on the fused kernels", () => {
+    fc.assert(
+      fc.property(fusableCases, (c) => {
+        const fused = run(c, true);
+        const separate = run(c, false);
+        expect(fused.op).toBe("conv2dMaxPool");
+        expect(fused.y).toEqual(separate.y);
+        expect(fused.dk).toEqual(separate.dk);
+        expect(fused.db).toEqual(separate.db);
+      }),
+    );
+  });
+
+  it("matches the plain TypeScript reference (conv2d then max pooling, float64 sums)", () => {
+    fc.assert(
+      fc.property(fusableCases, (c) => {
+        const d = data(c);
+        const conv = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: c.strides, padding: c.padding, relu: c.relu });
+        const pool = maxPool2dReference(conv.y, conv.shape, { poolSize: [2, 2], strides: [2, 2], padding: "valid" });
+        const gy = Float32Array.from({ length: pool.y.length }, (_, i) => Math.sin(i));
+        const gConv = maxPool2dReferenceBackward(conv.y.length, pool.argmax, gy);
+        const ref = conv2dReferenceBackward(d.x, d.xShape, d.k, d.kShape, conv.y, gConv, { strides: c.strides, padding: c.padding, relu: c.relu });
+        const got = run(c, true);
+        expectClose(got.y, pool.y, 1e-5, 1e-5);
+        expectClose(got.dk, ref.dk, 1e-4, 1e-4);
+        if (c.bias) expectClose(got.db!, ref.db, 1e-4, 1e-4);
+      }),
+    );
+  });
+
+  it("passes gradcheck for the kernel and the bias, away from the relu kink and pooling ties", () => {
+    const small = fusableCases.filter((c) => {
+      if (c.n > 2 || c.h > 5 || c.w > 5 || c.cout > 8) return false;
+      const d = data(c);
+      const z = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: c.strides, padding: c.padding }).y;
+      // Finite differences of 1e-3 must not move a value across 0 or past a window's runner-up.
+      if (c.relu && !z.every((v) => Math.abs(v) > 2e-2)) return false;
+      const sorted = Array.from(z).sort((a, b) => a - b);
+      return sorted.every((v, i) => i === 0 || v - sorted[i - 1] > 2e-2);
+    });
+    fc.assert(
+      fc.property(small, (c) =>
+        tidy(() => {
+          const d = data(c);
+          const x = tensor(d.x, d.xShape);
+          const inputs = [tensor(d.k, d.kShape, { requiresGrad: true })];
+          if (d.b) inputs.push(tensor(d.b, [c.cout], { requiresGrad: true }));
+          const fn = (k: Tensor, b?: Tensor) => conv2dMaxPool(x, k, b ?? null, options(c));
+          return gradcheck(fn, inputs, { eps: 1e-3, atol: 1e-2, rtol: 1e-2 }).ok;
+        }),
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it("runs the two ops when the input needs a gradient, or the shape does not fit the fused kernels", () => {
+    const base: Case = { n: 2, h: 6, w: 5, cin: 1, cout: 8, kh: 2, kw: 2, strides: [1, 1], padding: "same", bias: true, relu: true, seed: 3 };
+    for (const [c, xGrad] of [[base, true], [{ ...base, cout: 6 }, false], [{ ...base, cin: 5, kh: 2, kw: 2 }, false]] as [Case, boolean][]) {
+      const fused = run(c, true, xGrad);
+      const separate = run(c, false, xGrad);
+      expect(fused.op).toBe("maxPool2d");
+      expect(fused.y).toEqual(separate.y);
+      expect(fused.dk).toEqual(separate.dk);
+      expect(fused.dx).toEqual(separate.dx);
+    }
+  });
+
+  it("needs no tape without gradients: the same values under plain tensors", () => {
+    const c: Case = { n: 3, h: 28, w: 28, cin: 1, cout: 64, kh: 2, kw: 2, strides: [1, 1], padding: "same", bias: true, relu: true, seed: 5 };
+    const d = data(c);
+    tidy(() => {
+      const x = tensor(d.x, d.xShape);
+      const k = tensor(d.k, d.kShape);
+      const b = tensor(d.b!, [c.cout]);
+      const y = conv2dMaxPool(x, k, b, options(c));
+      expect(y.shape).toEqual([3, 14, 14, 64]);
+      expect(y.node).toBeNull();
+      expect(y.toArray()).toEqual(maxPool2d(conv2d(x, k, b, options(c))).toArray());
+    });
+  });
+
+  it("rejects bad arguments naming the op", () =>
+    tidy(() => {
+      const x = tensor(new Float32Array(2 * 4 * 4), [2, 4, 4, 1]);
+      expect(() => conv2dMaxPool(x, tensor(new Float32Array(8), [2, 2, 2, 1]), null)).toThrow(/conv2dMaxPool: input has 1 channels, kernel expects 2/);
+      expect(() => conv2dMaxPool(x, tensor(new Float32Array(4), [2, 2, 1, 1]), null, { activation: "tanh" as "relu" })).toThrow(/conv2dMaxPool: activation/);
+    }));
+});
