@@ -10,6 +10,7 @@
 // last multiple of 8 are computed on the zero padding and stored through a scalar epilogue.
 
 import { madd } from "./madd";
+import { finish_row, finish_tile } from "./tile";
 
 export const NR = 8;
 /**
@@ -149,41 +150,6 @@ function pack_a4(a: usize, rs: usize, cs: usize, kc: i32, dst: usize): void {
 }
 
 /**
- * Writes 8 columns of one row of C: x (+ C if loadC) (+ bias) (relu). When nc < 8 the row goes
- * through `stage` and only nc columns are written. `zero` is loaded from memory by the caller.
- */
-@inline function finish_row(c: usize, x0: v128, x1: v128, nc: i32, loadC: bool, bias: usize, relu: bool,
-                            zero: v128, stage: usize): void {
-  if (nc == NR) {
-    if (loadC) {
-      x0 = f32x4.add(x0, v128.load(c));
-      x1 = f32x4.add(x1, v128.load(c, 16));
-    }
-    if (bias) {
-      x0 = f32x4.add(x0, v128.load(bias));
-      x1 = f32x4.add(x1, v128.load(bias, 16));
-    }
-    if (relu) {
-      x0 = f32x4.max(x0, zero);
-      x1 = f32x4.max(x1, zero);
-    }
-    v128.store(c, x0);
-    v128.store(c, x1, 16);
-  } else {
-    v128.store(stage, x0);
-    v128.store(stage, x1, 16);
-    for (let j = 0; j < nc; j++) {
-      const o = <usize>j << 2;
-      let v = load<f32>(stage + o);
-      if (loadC) v += load<f32>(c + o);
-      if (bias) v += load<f32>(bias + o);
-      if (relu) v = max<f32>(v, 0);
-      store<f32>(c + o, v);
-    }
-  }
-}
-
-/**
  * Four rows of C (c0 and the next three rows, ldc bytes apart, n columns) from a packed strip of
  * A (kc x 4, see pack_a4) and packed B panels: the 4x8 micro-kernel over every panel. Only the
  * first `rows` rows are written (a last, partial strip packed with zero rows). stage: see gemm_part.
@@ -217,14 +183,7 @@ export function strip4(packedA: usize, packed: usize, c0: usize, ldc: usize, n: 
       pa += 16;
       pb += NR * 4;
     }
-    const j = q * NR;
-    const nc = min(NR, n - j);
-    const cq = c0 + (<usize>j << 2);
-    const bq = bias ? bias + (<usize>j << 2) : 0;
-    finish_row(cq, x00, x01, nc, loadC, bq, relu, zero, stage + 64);
-    if (rows > 1) finish_row(cq + ldc, x10, x11, nc, loadC, bq, relu, zero, stage + 64);
-    if (rows > 2) finish_row(cq + 2 * ldc, x20, x21, nc, loadC, bq, relu, zero, stage + 64);
-    if (rows > 3) finish_row(cq + 3 * ldc, x30, x31, nc, loadC, bq, relu, zero, stage + 64);
+    finish_tile(c0, ldc, q * NR, n, x00, x01, x10, x11, x20, x21, x30, x31, loadC, bias, relu, zero, stage, rows);
   }
 }
 
