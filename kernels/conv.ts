@@ -153,22 +153,9 @@ export function conv2d_direct_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32
 // @ts-ignore: decorator
 @inline function gatherPatches(x: usize, rows: usize, patches: usize, h: i32, w: i32, cin: i32,
                                kh: i32, kw: i32, sw: i32, iy0: i32, pl: i32, ow: i32): void {
+  padRows(x, rows, h, w, cin, kh, kw, sw, iy0, pl, ow);
   const wp = (ow - 1) * sw + kw;
   const rowFloats = wp * cin;
-  const c0 = min(pl, wp);
-  const c1 = min(wp, pl + w);
-  let dst = rows;
-  for (let ky = 0; ky < kh; ky++) {
-    const iy = iy0 + ky;
-    if (iy < 0 || iy >= h) {
-      fillRun(dst, rowFloats, 0);
-    } else {
-      fillRun(dst, c0 * cin, 0);
-      copyRun(dst + (<usize>(c0 * cin) << 2), x + (<usize>((iy * w + c0 - pl) * cin) << 2), (c1 - c0) * cin);
-      fillRun(dst + (<usize>(c1 * cin) << 2), (wp - c1) * cin, 0);
-    }
-    dst += <usize>rowFloats << 2;
-  }
   const run = kw * cin; // a pixel's taps of one kernel row: contiguous in the padded row
   const taps = kh * run;
   const step = <usize>(sw * cin) << 2;
@@ -194,6 +181,30 @@ export function conv2d_direct_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32
         d += <usize>run << 2;
       }
     }
+  }
+}
+
+/**
+ * rows[ky] = the input row iy0 + ky of x (one image) over the (ow - 1) * sw + kw pixels an output
+ * row's windows cover, from column -pl, zero in the padding.
+ */
+// @ts-ignore: decorator
+@inline function padRows(x: usize, rows: usize, h: i32, w: i32, cin: i32, kh: i32, kw: i32, sw: i32, iy0: i32, pl: i32, ow: i32): void {
+  const wp = (ow - 1) * sw + kw;
+  const rowFloats = wp * cin;
+  const c0 = min(pl, wp);
+  const c1 = min(wp, pl + w);
+  let dst = rows;
+  for (let ky = 0; ky < kh; ky++) {
+    const iy = iy0 + ky;
+    if (iy < 0 || iy >= h) {
+      fillRun(dst, rowFloats, 0);
+    } else {
+      fillRun(dst, c0 * cin, 0);
+      copyRun(dst + (<usize>(c0 * cin) << 2), x + (<usize>((iy * w + c0 - pl) * cin) << 2), (c1 - c0) * cin);
+      fillRun(dst + (<usize>(c1 * cin) << 2), (wp - c1) * cin, 0);
+    }
+    dst += <usize>rowFloats << 2;
   }
 }
 
@@ -465,14 +476,24 @@ export function direct_filter_row(xi: usize, dzr: usize, dw: usize, db: usize, s
   const taps = kh * kw * cin;
   const tpad = (taps + 3) & ~3;
   const dzRow = <usize>cout << 2;
-  const patchRow = <usize>taps << 2;
   const rows = scratch;
   const patches = scratch + (<usize>(kh * ((ow - 1) * sw + kw) * cin) << 2);
-  gatherPatches(xi, rows, patches, h, w, cin, kh, kw, sw, iy0, pl, ow);
+  // With cin a multiple of 4 (conv2), each group of 4 taps is 4 channels of one input pixel: read
+  // them in the padded rows, pixel after pixel (sw * cin floats apart), with no patches to gather
+  // (1.05x faster for conv2's kernel gradient alone). Otherwise (conv1: 1 channel) gather patches.
+  const inPlace = (cin & 3) == 0;
+  const rowFloats = ((ow - 1) * sw + kw) * cin;
+  if (inPlace) padRows(xi, rows, h, w, cin, kh, kw, sw, iy0, pl, ow);
+  else gatherPatches(xi, rows, patches, h, w, cin, kh, kw, sw, iy0, pl, ow);
+  const patchRow: usize = inPlace ? <usize>(sw * cin) << 2 : <usize>taps << 2;
   if (db) sumRow(dzr, db, ow, cout);
   for (let t = 0; t < tpad; t += 4) {
     const dw0 = dw + (<usize>(t * cout) << 2);
-    const pr = patches + (<usize>t << 2);
+    let pr = patches + (<usize>t << 2);
+    if (inPlace) {
+      const ky = t / (kw * cin);
+      pr = rows + (<usize>(ky * rowFloats + t - ky * kw * cin) << 2);
+    }
     let co = 0;
     for (; co + 8 <= cout; co += 8) filterRow8(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);
     for (; co + 4 <= cout; co += 4) filterRow4(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);

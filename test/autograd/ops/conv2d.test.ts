@@ -108,6 +108,11 @@ describe("conv2d", () => {
     fc.assert(fc.property(few, (c) => checkCase(c, "direct", "direct")), { numRuns: 40 });
   });
 
+  it("matches the reference on the direct kernel gradient with channels a multiple of 4 (read in place, no patches)", () => {
+    const quads = cases({ n: 2, hw: 7, cin: 2, cout: 13 }).map((c): Case => ({ ...c, cin: 4 * c.cin }));
+    fc.assert(fc.property(quads, (c) => checkCase(c, "implicit", "direct")), { numRuns: 30 });
+  });
+
   it("gives the same kernel and bias gradients, bit for bit, whether or not the mask is fused (even batch)", () => {
     // Fused (x without a gradient) and unfused (dZ written first) sum the same terms in the same
     // order, and split the batch in the same halves when n is even.
