@@ -138,15 +138,19 @@ function ownVersion(require: NodeRequire): string {
   return "unknown";
 }
 
-/** shuffle(buffer).batch(n) as the tutorial, or P classes x K samples a batch. */
+/**
+ * shuffle(buffer).batch(n) as the tutorial, or P classes x K samples a batch. Every batch's
+ * images go into one reused buffer: fit is done with a batch before it takes the next.
+ */
 function trainingBatches(train: MnistSplit, options: TrainMnistOptions): Dataset<Batch> {
   if (options.sampler === "pk") {
     const p = options.batchSize / options.pkK;
+    const buffer = new Float32Array(options.batchSize * train.height * train.width * train.channels);
     return pkSampler(train.labels, { p, k: options.pkK, seed: options.seed })
-      .map((indices) => toBatch(train, indices))
+      .map((indices) => toBatch(train, indices, buffer))
       .map((b) => ({ x: b.images, labels: b.labels }));
   }
-  return mnistDataset(train, { batchSize: options.batchSize, bufferSize: options.shuffleBuffer, seed: options.seed })
+  return mnistDataset(train, { batchSize: options.batchSize, bufferSize: options.shuffleBuffer, seed: options.seed, reuseBuffer: true })
     .map((b) => ({ x: b.images, labels: b.labels }));
 }
 

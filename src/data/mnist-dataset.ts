@@ -29,6 +29,13 @@ export interface MnistDatasetOptions {
   reshuffleEachIteration?: boolean;
   /** Drop a last batch smaller than batchSize (default false). */
   dropRemainder?: boolean;
+  /**
+   * Write every batch's images into one buffer, so that the next batch overwrites them (default
+   * false): for loops that are done with a batch before taking the next, as `fit` is. Without it
+   * each batch allocates its own 100 KB (at batch 32), and a 5-epoch run's RSS crept up by about
+   * 40 MiB as the freed buffers fragmented the native heap.
+   */
+  reuseBuffer?: boolean;
 }
 
 /** pixel value → value / 255 as float32, the same rounding as TF's `x / 255.` */
@@ -73,5 +80,6 @@ export function mnistDataset(split: MnistSplit, options: MnistDatasetOptions = {
       reshuffleEachIteration: options.reshuffleEachIteration,
     });
   }
-  return indices.batch(batchSize, { dropRemainder }).map((batch) => toBatch(split, batch));
+  const buffer = options.reuseBuffer ? new Float32Array(batchSize * split.height * split.width * split.channels) : undefined;
+  return indices.batch(batchSize, { dropRemainder }).map((batch) => toBatch(split, batch, buffer));
 }

@@ -65,6 +65,22 @@ describe("mnistDataset", () => {
     expect(batches.map((b) => Array.from(b.indices))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7]]);
   });
 
+  it("writes every batch into one buffer with reuseBuffer, the same pixels as fresh batches", () => {
+    const fresh = mnistDataset(split, { batchSize: 4, seed: 3 });
+    const reused = mnistDataset(split, { batchSize: 4, seed: 3, reuseBuffer: true });
+    const buffers = new Set<ArrayBufferLike>();
+    const expected = fresh.toArray();
+    let i = 0;
+    for (const b of reused) {
+      buffers.add(b.images.buffer);
+      expect(Array.from(b.images)).toEqual(Array.from(expected[i].images));
+      expect(Array.from(b.indices)).toEqual(Array.from(expected[i].indices));
+      i++;
+    }
+    expect(i).toBe(3);
+    expect(buffers.size).toBe(1);
+  });
+
   it("builds real MNIST batches of [32, 28, 28, 1]", async () => {
     const { train } = await loadMnist({ limitTrain: 1000, limitTest: 0 });
     const [first] = mnistDataset(train, { seed: 0 }).take(1).toArray();
