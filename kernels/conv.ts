@@ -137,13 +137,13 @@ export function conv2d_backward_bias(y: usize, gy: usize, dz: usize, db: usize, 
 // (`gatherPatches`), so that the inner loops splat the taps of a pixel at fixed offsets.
 
 /**
- * The scratch floats of the direct kernels: kh padded input rows of (ow - 1) * sw + kw pixels,
- * then an output row's patches, ow * taps floats, then 8 floats of slack (the kernel gradient
- * reads up to 3 taps past the last patch; the forward zeroes them for a missing bias), then
- * ow * cout floats for the kernel gradient's masked output gradient row (cout = 0: forward).
+ * The scratch floats of the direct forward (and of one row of the kernel gradient): kh padded
+ * input rows of (ow - 1) * sw + kw pixels, then an output row's patches, ow * taps floats, then 8
+ * floats of slack (the kernel gradient reads up to 3 taps past the last patch; the forward zeroes
+ * them for a missing bias).
  */
-export function conv2d_direct_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32, sw: i32, cout: i32): i32 {
-  return kh * ((ow - 1) * sw + kw) * cin + ow * kh * kw * cin + 8 + ow * cout;
+export function conv2d_direct_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32, sw: i32): i32 {
+  return kh * ((ow - 1) * sw + kw) * cin + ow * kh * kw * cin + 8;
 }
 
 /**
@@ -352,27 +352,34 @@ export function direct_forward_row(xi: usize, wt: usize, b: usize, yp: usize, sc
 }
 
 /**
- * One output row's contribution to dw[t..t+4, 8 channels]: dw[t + j] += sum over the row's pixels
- * of patch[px, t + j] · dz[px]. Registers: 8 accumulators, 2 dz and the 4 splats.
+ * `rows` output rows' contribution to dw[t..t+4, 8 channels]: dw[t + j] += sum over the rows'
+ * pixels, row after row, of patch[px, t + j] · dz[px]. A row's ow pixels are dzRow / patchRow
+ * bytes apart, and rows dzRows / patchRows bytes apart. Registers: 8 accumulators, 2 dz and the 4
+ * splats; they are loaded and stored once for all the rows.
  */
 // @ts-ignore: decorator
-@inline function filterRow8(dw0: usize, dwRow: usize, gp: usize, dzRow: usize, pp: usize, patchRow: usize, ow: i32): void {
+@inline function filterRow8(dw0: usize, dwRow: usize, gp0: usize, dzRow: usize, pp0: usize, patchRow: usize, ow: i32,
+                            rows: i32, dzRows: usize, patchRows: usize): void {
   let a00 = v128.load(dw0), a01 = v128.load(dw0, 16);
   let a10 = v128.load(dw0 + dwRow), a11 = v128.load(dw0 + dwRow, 16);
   let a20 = v128.load(dw0 + 2 * dwRow), a21 = v128.load(dw0 + 2 * dwRow, 16);
   let a30 = v128.load(dw0 + 3 * dwRow), a31 = v128.load(dw0 + 3 * dwRow, 16);
-  for (let ox = 0; ox < ow; ox++) {
-    const d0 = v128.load(gp), d1 = v128.load(gp, 16);
-    let v = v128.load32_splat(pp);
-    a00 = madd(v, d0, a00); a01 = madd(v, d1, a01);
-    v = v128.load32_splat(pp, 4);
-    a10 = madd(v, d0, a10); a11 = madd(v, d1, a11);
-    v = v128.load32_splat(pp, 8);
-    a20 = madd(v, d0, a20); a21 = madd(v, d1, a21);
-    v = v128.load32_splat(pp, 12);
-    a30 = madd(v, d0, a30); a31 = madd(v, d1, a31);
-    gp += dzRow;
-    pp += patchRow;
+  for (let r = 0; r < rows; r++) {
+    let gp = gp0 + <usize>r * dzRows;
+    let pp = pp0 + <usize>r * patchRows;
+    for (let ox = 0; ox < ow; ox++) {
+      const d0 = v128.load(gp), d1 = v128.load(gp, 16);
+      let v = v128.load32_splat(pp);
+      a00 = madd(v, d0, a00); a01 = madd(v, d1, a01);
+      v = v128.load32_splat(pp, 4);
+      a10 = madd(v, d0, a10); a11 = madd(v, d1, a11);
+      v = v128.load32_splat(pp, 8);
+      a20 = madd(v, d0, a20); a21 = madd(v, d1, a21);
+      v = v128.load32_splat(pp, 12);
+      a30 = madd(v, d0, a30); a31 = madd(v, d1, a31);
+      gp += dzRow;
+      pp += patchRow;
+    }
   }
   v128.store(dw0, a00); v128.store(dw0, a01, 16);
   v128.store(dw0 + dwRow, a10); v128.store(dw0 + dwRow, a11, 16);
@@ -382,17 +389,22 @@ export function direct_forward_row(xi: usize, wt: usize, b: usize, yp: usize, sc
 
 /** filterRow8 for 4 channels: 4 accumulators, 1 dz, the 4 splats. */
 // @ts-ignore: decorator
-@inline function filterRow4(dw0: usize, dwRow: usize, gp: usize, dzRow: usize, pp: usize, patchRow: usize, ow: i32): void {
+@inline function filterRow4(dw0: usize, dwRow: usize, gp0: usize, dzRow: usize, pp0: usize, patchRow: usize, ow: i32,
+                            rows: i32, dzRows: usize, patchRows: usize): void {
   let a0 = v128.load(dw0), a1 = v128.load(dw0 + dwRow);
   let a2 = v128.load(dw0 + 2 * dwRow), a3 = v128.load(dw0 + 3 * dwRow);
-  for (let ox = 0; ox < ow; ox++) {
-    const d = v128.load(gp);
-    a0 = madd(v128.load32_splat(pp), d, a0);
-    a1 = madd(v128.load32_splat(pp, 4), d, a1);
-    a2 = madd(v128.load32_splat(pp, 8), d, a2);
-    a3 = madd(v128.load32_splat(pp, 12), d, a3);
-    gp += dzRow;
-    pp += patchRow;
+  for (let r = 0; r < rows; r++) {
+    let gp = gp0 + <usize>r * dzRows;
+    let pp = pp0 + <usize>r * patchRows;
+    for (let ox = 0; ox < ow; ox++) {
+      const d = v128.load(gp);
+      a0 = madd(v128.load32_splat(pp), d, a0);
+      a1 = madd(v128.load32_splat(pp, 4), d, a1);
+      a2 = madd(v128.load32_splat(pp, 8), d, a2);
+      a3 = madd(v128.load32_splat(pp, 12), d, a3);
+      gp += dzRow;
+      pp += patchRow;
+    }
   }
   v128.store(dw0, a0); v128.store(dw0 + dwRow, a1);
   v128.store(dw0 + 2 * dwRow, a2); v128.store(dw0 + 3 * dwRow, a3);
@@ -429,14 +441,41 @@ export function direct_forward_row(xi: usize, wt: usize, b: usize, yp: usize, sc
 }
 
 /**
+ * Output rows per pass of the direct kernel gradient when it reads channels in place (cin a
+ * multiple of 4, conv2): the accumulators are loaded and stored once a pass instead of once a
+ * row, and the pass's input rows are padded once. 1 when it gathers patches.
+ */
+const FILTER_ROWS_IN_PLACE = 4;
+
+// @ts-ignore: decorator
+@inline function filterRowsPerPass(cin: i32): i32 {
+  return (cin & 3) == 0 ? FILTER_ROWS_IN_PLACE : 1;
+}
+
+/** Floats before the masked output-gradient rows in the kernel gradient's scratch. */
+// @ts-ignore: decorator
+@inline function filterScratchHead(ow: i32, cin: i32, kh: i32, kw: i32, sh: i32, sw: i32): i32 {
+  const r = filterRowsPerPass(cin);
+  const rowFloats = ((ow - 1) * sw + kw) * cin;
+  // In place: the padded input rows a pass of r output rows reads. Else: kh rows, then patches.
+  return r > 1 ? ((r - 1) * sh + kh) * rowFloats : conv2d_direct_scratch_floats(ow, cin, kh, kw, sw);
+}
+
+/** The scratch floats of conv2d_direct_backward_filter (cout = 0: gy is not masked, no rows of it kept). */
+export function conv2d_direct_filter_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32, sh: i32, sw: i32, cout: i32): i32 {
+  return filterScratchHead(ow, cin, kh, kw, sh, sw) + filterRowsPerPass(cin) * ow * cout;
+}
+
+/**
  * dw[t, co] = sum over output pixels of patch(pixel, t) * dz[pixel, co], t = (ky, kx, ci), where
- * dz = gy, or with y != 0, dz = gy where y > 0 else 0: relu's mask, applied one output row at a
- * time into scratch (in L1), so that the whole dz is never written. db != 0: db[co] = sum over
- * output pixels of dz[pixel, co], summed row by row from the same cached row. `scratch`:
- * conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, cout) floats. Taps go in groups of 4 and
- * cout in blocks of 8 (8 accumulators), one output row at a time so that its dz stays in cache
- * across the blocks. dw has room for the taps rounded up to a multiple of 4 (the extra rows hold
- * junk: the caller drops them). Every sum runs over the pixels in order.
+ * dz = gy, or with y != 0, dz = gy where y > 0 else 0: relu's mask, applied a pass of output rows
+ * at a time into scratch (in cache), so that the whole dz is never written. db != 0: db[co] = sum
+ * over output pixels of dz[pixel, co], from the same cached rows. `scratch`:
+ * conv2d_direct_filter_scratch_floats(ow, cin, kh, kw, sh, sw, y ? cout : 0) floats. Taps go in
+ * groups of 4 and cout in blocks of 8 (8 accumulators), over a pass of output rows (4 when the
+ * channels are read in place, else 1) so that their dz stays in cache across the blocks. dw has
+ * room for the taps rounded up to a multiple of 4 (the extra rows hold junk: the caller drops
+ * them). Every sum runs over the pixels in order, row after row.
  */
 export function conv2d_direct_backward_filter(x: usize, y: usize, gy: usize, dw: usize, db: usize, scratch: usize,
                                               n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
@@ -444,35 +483,34 @@ export function conv2d_direct_backward_filter(x: usize, y: usize, gy: usize, dw:
   const taps = kh * kw * cin;
   fillRun(dw, ((taps + 3) & ~3) * cout, 0);
   if (db) fillRun(db, cout, 0);
-  const dzRowBuffer = direct_filter_row_buffer(scratch, ow, cin, kh, kw, sw);
+  const dzBuffer = scratch + (<usize>filterScratchHead(ow, cin, kh, kw, sh, sw) << 2);
+  const perPass = filterRowsPerPass(cin);
   const rowFloats = ow * cout;
   for (let img = 0; img < n; img++) {
     const xi = x + (<usize>(img * h * w * cin) << 2);
-    for (let oy = 0; oy < oh; oy++) {
+    for (let oy = 0; oy < oh; oy += perPass) {
+      const count = min(perPass, oh - oy);
       const rowOff = <usize>((img * oh + oy) * rowFloats) << 2;
       let dzr = gy + rowOff;
       if (y) {
-        relu_backward(y + rowOff, dzr, dzRowBuffer, rowFloats); // relu's mask, one row into L1
-        dzr = dzRowBuffer;
+        relu_backward(y + rowOff, dzr, dzBuffer, count * rowFloats); // relu's mask, into cache
+        dzr = dzBuffer;
       }
-      direct_filter_row(xi, dzr, dw, db, scratch, h, w, cin, ow, cout, kh, kw, sw, oy * sh - pt, pl);
+      direct_filter_rows(xi, dzr, dw, db, scratch, h, w, cin, ow, cout, kh, kw, sh, sw, oy * sh - pt, pl, count);
     }
   }
 }
 
-/** Where conv2d_direct_backward_filter's scratch keeps a masked output gradient row (ow * cout floats). */
-export function direct_filter_row_buffer(scratch: usize, ow: i32, cin: i32, kh: i32, kw: i32, sw: i32): usize {
-  return scratch + (<usize>(kh * ((ow - 1) * sw + kw) * cin + ow * kh * kw * cin + 8) << 2);
-}
-
 /**
- * One output row's share of conv2d_direct_backward_filter: dw[t, co] += sum over the row's ow
- * pixels of patch(px, t) * dz[px, co], and db[co] += sum of dz[px, co] (db != 0); the row's
- * kernel window starts at input row iy0 of xi (one image). dw has the taps rounded up to 4.
+ * `count` consecutive output rows' share of conv2d_direct_backward_filter: dw[t, co] += sum over
+ * their pixels, row after row, of patch(px, t) * dz[px, co], and db[co] += sum of dz[px, co]
+ * (db != 0). dzr: the rows' output gradient (count * ow * cout floats); the first row's kernel
+ * window starts at input row iy0 of xi (one image), the next ones sh rows lower. count > 1 only
+ * with cin a multiple of 4. dw has the taps rounded up to 4 rows.
  */
-export function direct_filter_row(xi: usize, dzr: usize, dw: usize, db: usize, scratch: usize,
-                                  h: i32, w: i32, cin: i32, ow: i32, cout: i32,
-                                  kh: i32, kw: i32, sw: i32, iy0: i32, pl: i32): void {
+export function direct_filter_rows(xi: usize, dzr: usize, dw: usize, db: usize, scratch: usize,
+                                   h: i32, w: i32, cin: i32, ow: i32, cout: i32,
+                                   kh: i32, kw: i32, sh: i32, sw: i32, iy0: i32, pl: i32, count: i32): void {
   const taps = kh * kw * cin;
   const tpad = (taps + 3) & ~3;
   const dzRow = <usize>cout << 2;
@@ -483,10 +521,12 @@ export function direct_filter_row(xi: usize, dzr: usize, dw: usize, db: usize, s
   // (1.05x faster for conv2's kernel gradient alone). Otherwise (conv1: 1 channel) gather patches.
   const inPlace = (cin & 3) == 0;
   const rowFloats = ((ow - 1) * sw + kw) * cin;
-  if (inPlace) padRows(xi, rows, h, w, cin, kh, kw, sw, iy0, pl, ow);
+  if (inPlace) padRows(xi, rows, h, w, cin, (count - 1) * sh + kh, kw, sw, iy0, pl, ow);
   else gatherPatches(xi, rows, patches, h, w, cin, kh, kw, sw, iy0, pl, ow);
   const patchRow: usize = inPlace ? <usize>(sw * cin) << 2 : <usize>taps << 2;
-  if (db) sumRow(dzr, db, ow, cout);
+  const dzRows = <usize>ow * dzRow;
+  const patchRows = <usize>(sh * rowFloats) << 2;
+  if (db) sumRow(dzr, db, count * ow, cout);
   for (let t = 0; t < tpad; t += 4) {
     const dw0 = dw + (<usize>(t * cout) << 2);
     let pr = patches + (<usize>t << 2);
@@ -495,23 +535,25 @@ export function direct_filter_row(xi: usize, dzr: usize, dw: usize, db: usize, s
       pr = rows + (<usize>(ky * rowFloats + t - ky * kw * cin) << 2);
     }
     let co = 0;
-    for (; co + 8 <= cout; co += 8) filterRow8(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);
-    for (; co + 4 <= cout; co += 4) filterRow4(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow);
+    for (; co + 8 <= cout; co += 8) filterRow8(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow, count, dzRows, patchRows);
+    for (; co + 4 <= cout; co += 4) filterRow4(dw0 + (<usize>co << 2), dzRow, dzr + (<usize>co << 2), dzRow, pr, patchRow, ow, count, dzRows, patchRows);
     // The last cout % 4 channels one at a time.
     for (; co < cout; co++) {
       const o = <usize>co << 2;
       let s0 = load<f32>(dw0 + o), s1 = load<f32>(dw0 + dzRow + o);
       let s2 = load<f32>(dw0 + 2 * dzRow + o), s3 = load<f32>(dw0 + 3 * dzRow + o);
-      let gp = dzr + o;
-      let pp = pr;
-      for (let ox = 0; ox < ow; ox++) {
-        const d = load<f32>(gp);
-        s0 += load<f32>(pp) * d;
-        s1 += load<f32>(pp, 4) * d;
-        s2 += load<f32>(pp, 8) * d;
-        s3 += load<f32>(pp, 12) * d;
-        gp += dzRow;
-        pp += patchRow;
+      for (let r = 0; r < count; r++) {
+        let gp = dzr + o + <usize>r * dzRows;
+        let pp = pr + <usize>r * patchRows;
+        for (let ox = 0; ox < ow; ox++) {
+          const d = load<f32>(gp);
+          s0 += load<f32>(pp) * d;
+          s1 += load<f32>(pp, 4) * d;
+          s2 += load<f32>(pp, 8) * d;
+          s3 += load<f32>(pp, 12) * d;
+          gp += dzRow;
+          pp += patchRow;
+        }
       }
       store<f32>(dw0 + o, s0); store<f32>(dw0 + dzRow + o, s1);
       store<f32>(dw0 + 2 * dzRow + o, s2); store<f32>(dw0 + 3 * dzRow + o, s3);

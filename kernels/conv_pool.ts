@@ -11,12 +11,12 @@
 
 import { fillRun } from "./runs";
 import { relu_backward } from "./elementwise";
-import { conv2d_direct_scratch_floats, direct_filter_row, direct_forward_row } from "./conv";
+import { conv2d_direct_scratch_floats, direct_filter_rows, direct_forward_row } from "./conv";
 import { pool2x2_window, unpool2x2_window } from "./pool_window";
 
 /** Scratch floats of both kernels: the direct kernels' rows, a pair of output rows, a pooled row. */
 export function conv2d_maxpool2x2_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32, sw: i32, cout: i32): i32 {
-  return conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, 0) + 2 * ow * cout + (ow >> 1) * cout;
+  return conv2d_direct_scratch_floats(ow, cin, kh, kw, sw) + 2 * ow * cout + (ow >> 1) * cout;
 }
 
 /**
@@ -26,7 +26,7 @@ export function conv2d_maxpool2x2_scratch_floats(ow: i32, cin: i32, kh: i32, kw:
 export function conv2d_maxpool2x2_forward(x: usize, wt: usize, b: usize, y: usize, arg: usize, scratch: usize,
                                           n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
                                           kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32): void {
-  const pair = scratch + (<usize>conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, 0) << 2);
+  const pair = scratch + (<usize>conv2d_direct_scratch_floats(ow, cin, kh, kw, sw) << 2);
   const row = <usize>cout << 2;
   const convRow = <usize>ow * row;
   const poh = oh >> 1, pw = ow >> 1;
@@ -60,7 +60,7 @@ export function conv2d_maxpool2x2_backward_filter(x: usize, y: usize, arg: usize
   const taps = kh * kw * cin;
   fillRun(dw, ((taps + 3) & ~3) * cout, 0);
   if (db) fillRun(db, cout, 0);
-  const pair = scratch + (<usize>conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, 0) << 2);
+  const pair = scratch + (<usize>conv2d_direct_scratch_floats(ow, cin, kh, kw, sw) << 2);
   const row = <usize>cout << 2;
   const convRow = <usize>ow * row;
   const masked = pair + 2 * convRow;
@@ -88,8 +88,8 @@ export function conv2d_maxpool2x2_backward_filter(x: usize, y: usize, arg: usize
         ap += row;
       }
       const oy = 2 * py;
-      direct_filter_row(xi, pair, dw, db, scratch, h, w, cin, ow, cout, kh, kw, sw, oy * sh - pt, pl);
-      direct_filter_row(xi, pair + convRow, dw, db, scratch, h, w, cin, ow, cout, kh, kw, sw, (oy + 1) * sh - pt, pl);
+      direct_filter_rows(xi, pair, dw, db, scratch, h, w, cin, ow, cout, kh, kw, sh, sw, oy * sh - pt, pl, 1);
+      direct_filter_rows(xi, pair + convRow, dw, db, scratch, h, w, cin, ow, cout, kh, kw, sh, sw, (oy + 1) * sh - pt, pl, 1);
     }
   }
 }

@@ -38,7 +38,8 @@ interface ConvKernels {
     kh: number, kw: number, sh: number, sw: number, pt: number, pl: number, oh: number, ow: number): void;
   conv2d_bias_act(y: number, b: number, rows: number, cout: number, relu: number): void;
   conv2d_backward_bias(y: number, gy: number, dz: number, db: number, rows: number, cout: number, relu: number): void;
-  conv2d_direct_scratch_floats(ow: number, cin: number, kh: number, kw: number, sw: number, cout: number): number;
+  conv2d_direct_scratch_floats(ow: number, cin: number, kh: number, kw: number, sw: number): number;
+  conv2d_direct_filter_scratch_floats(ow: number, cin: number, kh: number, kw: number, sh: number, sw: number, cout: number): number;
   conv2d_direct_forward(x: number, wt: number, b: number, y: number, scratch: number, ...geometryAndRelu: [...Geometry, number]): void;
   conv2d_direct_backward_filter(x: number, y: number, gy: number, dw: number, db: number, scratch: number, ...geometry: Geometry): void;
   conv_gemm_scratch_floats(n: number, k: number, perTap: number, ch: number): number;
@@ -146,7 +147,7 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
     // Images are independent: threads take ranges of them, each with its own scratch rows.
     const inBytes = h * w * cin * 4;
     const outBytes = oh * ow * cout * 4;
-    const rowsScratch = Array.from({ length: itemRanges(n, n * (inBytes + outBytes)).length }, () => Tensor.empty([k.conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, 0)]));
+    const rowsScratch = Array.from({ length: itemRanges(n, n * (inBytes + outBytes)).length }, () => Tensor.empty([k.conv2d_direct_scratch_floats(ow, cin, kh, kw, sw)]));
     runOverRanges("conv2d_direct_forward", n, n * (inBytes + outBytes), (start, count, t) =>
       [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, rowsScratch[t].ptr, count, ...g.slice(1), relu]);
     for (const r of rowsScratch) r.dispose();
@@ -204,7 +205,7 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
         const outs = halves.map(() => Tensor.empty([(taps + 3) & ~3, cout]));
         const fusedDb = fused && db ? halves.map((_, i) => (i === 0 ? db : Tensor.empty([cout]))) : null;
         const masked = fused && relu;
-        const rowsScratch = halves.map(() => Tensor.empty([k.conv2d_direct_scratch_floats(ow, cin, kh, kw, sw, masked ? cout : 0)]));
+        const rowsScratch = halves.map(() => Tensor.empty([k.conv2d_direct_filter_scratch_floats(ow, cin, kh, kw, sh, sw, masked ? cout : 0)]));
         // dz is gy itself when fused (masked by y in the kernel) or without relu.
         const shares = halves.map(([start, count], i) =>
           [x.ptr + start * inBytes, masked ? y.ptr + start * dzBytes : 0, dz.ptr + start * dzBytes, outs[i].ptr,
