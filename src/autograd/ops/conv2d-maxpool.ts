@@ -6,7 +6,7 @@
 //
 // It applies where the direct kernels do (few taps per output: conv1), with channels a multiple
 // of 4 and an input that needs no gradient (a network's first layer); elsewhere it runs the two
-// ops. Sequential uses it for a Conv2D followed by a 2x2 MaxPooling2D (see layer-fusion.ts).
+// ops. Sequential runs a Conv2D followed by a 2x2 MaxPooling2D through it (Conv2D.fusedWith).
 
 import { kernels, parallelRun } from "../../wasm/loader.js";
 import { itemRanges, runOverRanges } from "../../wasm/split.js";
