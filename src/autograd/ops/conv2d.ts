@@ -10,7 +10,7 @@
 //   path for tests and benchmarks, and for the input gradient of strided convolutions.
 // With relu, the backward masks the output gradient by y > 0 (dZ), as relu's backward does;
 // without an input gradient (conv1: its input is the data), the direct kernel gradient applies
-// the mask one output row at a time and sums db itself, so dZ is never written.
+// the mask a few output rows at a time and sums db itself, so dZ is never written.
 
 import { gemm, gemmParallelism } from "../../wasm/gemm.js";
 import { kernels, parallelRun } from "../../wasm/loader.js";
