@@ -21,6 +21,38 @@ export const group = "gemm";
 
 interface PeakKernels {
   peak_f32x4(iterations: number, seed: number): number;
+  strip4(packedA: number, packed: number, c0: number, ldc: number, n: number, kc: number, loadC: number,
+    bias: number, relu: number, stage: number, rows: number): void;
+}
+
+/** The micro-kernel row's block: kc rows of packed A and B, 4 panels (16 KB of B: in L1 with A). */
+const MICRO_KC = 128;
+const MICRO_N = 32;
+const MICRO_CALLS = 500;
+
+/**
+ * The GEMMs' 4x8 micro-kernel alone (kernels/gemm.ts's strip4): the same packed 4-row strip of A
+ * and 4 packed panels of B, in L1, again and again; no packing and no edges. What the products
+ * above could reach at best with this tile.
+ */
+function microKernelRow(timing: MeasureOptions, peakNow: () => number, plainPeak: () => number, rounds: number): BenchRow {
+  const { strip4 } = kernels<PeakKernels>();
+  const rng = new Generator(3);
+  return tidy(() => {
+    const packedA = tensor(random(MICRO_KC * 4, rng));
+    const packedB = tensor(random(MICRO_KC * MICRO_N, rng));
+    const c = tensor(new Float32Array(4 * MICRO_N));
+    const stage = tensor(new Float32Array(64)); // zeroed: strip4 reads its zero vector there
+    const fn = () => {
+      for (let i = 0; i < MICRO_CALLS; i++) strip4(packedA.ptr, packedB.ptr, c.ptr, MICRO_N * 4, MICRO_N, MICRO_KC, 0, 0, 0, stage.ptr, 4);
+    };
+    const flops = 2 * 4 * MICRO_N * MICRO_KC * MICRO_CALLS;
+    const peak = peakNow();
+    const r = row({ group, name: "4x8 micro-kernel alone (packed, in L1)", shape: `4x${MICRO_KC}·${MICRO_KC}x${MICRO_N}`, impl: `${kernelBuild()} simd, 1 thread` },
+      measure(fn, timing), { flops });
+    r.extra = { "% peak": (100 * r.gflops!) / peak, "% mul+add peak": 100 * pairedShareOfPeak(fn, flops, plainPeak, rounds) };
+    return r;
+  });
 }
 
 /** FLOP of one peak_f32x4 iteration: 12 accumulators × 4 lanes × (mul + add). */
@@ -142,6 +174,7 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
   };
   const cases: Case[] = MODEL_GEMMS.map((c) => ({ ...c, op: ops[c.name] }));
 
+  rows.push(microKernelRow(timing, peakNow, plainPeak, rounds));
   const rng = new Generator(7);
   for (const c of cases) {
     const flops = 2 * c.m * c.n * c.k;
