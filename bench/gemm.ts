@@ -21,6 +21,11 @@ export const group = "gemm";
 
 interface PeakKernels {
   peak_f32x4(iterations: number, seed: number): number;
+  conv_gemm_scratch_floats(n: number, k: number, perTap: number, ch: number): number;
+  conv2d_direct_filter_scratch_floats(ow: number, cin: number, kh: number, kw: number, sh: number, sw: number, cout: number): number;
+  conv2d_implicit_forward(...args: number[]): void;
+  conv2d_implicit_input(...args: number[]): void;
+  conv2d_direct_backward_filter(...args: number[]): void;
   strip4(packedA: number, packed: number, c0: number, ldc: number, n: number, kc: number, loadC: number,
     bias: number, relu: number, stage: number, rows: number): void;
 }
@@ -141,6 +146,48 @@ interface Case extends GemmCase {
   op?: (a: Tensor, b: Tensor, bias: Tensor) => void;
 }
 
+/**
+ * conv2's three products as the model runs them, each one kernel call on one thread: the forward
+ * and the input gradient as implicit GEMMs (A read from the image, no patch matrix), the kernel
+ * gradient direct. The same FLOPs as "conv2 ... (as GEMM)" above, which the model does not run.
+ */
+function modelConv2Rows(timing: MeasureOptions, peakNow: () => number, plainPeak: () => number, rounds: number): BenchRow[] {
+  const k = kernels<PeakKernels>();
+  const [n, h, w, cin, cout, kh, kw] = [32, 14, 14, 64, 32, 2, 2];
+  const pixels = n * h * w;
+  // NHWC geometry of a 'same' 2x2 stride-1 convolution: nothing padded before.
+  const geometry = [n, h, w, cin, h, w, cout, kh, kw];
+  const flops = 2 * pixels * cout * kh * kw * cin;
+  const rng = new Generator(5);
+  return tidy(() => {
+    const x = tensor(random(pixels * cin, rng));
+    const wt = tensor(random(kh * kw * cin * cout, rng));
+    const bias = tensor(random(cout, rng));
+    const y = tensor(random(pixels * cout, rng));
+    const dx = tensor(new Float32Array(pixels * cin));
+    const dw = tensor(new Float32Array(kh * kw * cin * cout));
+    const db = tensor(new Float32Array(cout));
+    const fwdScratch = tensor(new Float32Array(k.conv_gemm_scratch_floats(cout, kh * kw * cin, cin, cin)));
+    const inScratch = tensor(new Float32Array(k.conv_gemm_scratch_floats(cin, kh * kw * cout, cout, cout)));
+    const filterScratch = tensor(new Float32Array(k.conv2d_direct_filter_scratch_floats(w, cin, kh, kw, 1, 1, 0)));
+    const cases: [string, () => void][] = [
+      ["conv2 forward (implicit GEMM, as the model runs it)",
+        () => k.conv2d_implicit_forward(x.ptr, wt.ptr, bias.ptr, y.ptr, fwdScratch.ptr, ...geometry, 1, 1, 0, 0, 1, 0, pixels)],
+      ["conv2 input gradient (implicit GEMM, as the model runs it)",
+        () => k.conv2d_implicit_input(y.ptr, wt.ptr, dx.ptr, inScratch.ptr, ...geometry, 0, 0, 0, pixels)],
+      ["conv2 kernel gradient + db (direct, as the model runs it)",
+        () => k.conv2d_direct_backward_filter(x.ptr, 0, y.ptr, dw.ptr, db.ptr, filterScratch.ptr, ...geometry, 1, 1, 0, 0)],
+    ];
+    return cases.map(([name, fn]) => {
+      const peak = peakNow();
+      const r = row({ group, name, shape: `(${n},${h},${w},${cin})*(${kh},${kw},${cin},${cout})`, impl: `${kernelBuild()} simd, 1 thread` },
+        measure(fn, timing), { flops });
+      r.extra = { "% peak": (100 * r.gflops!) / peak, "% mul+add peak": 100 * pairedShareOfPeak(fn, flops, plainPeak, rounds) };
+      return r;
+    });
+  });
+}
+
 export async function run(options: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const timing = peakTiming(options.quick);
@@ -199,6 +246,7 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
     }, referenceTiming);
     rows.push(row({ group, name: c.name, shape: c.shape, impl: "reference" }, refTime, { flops }));
   }
+  rows.push(...modelConv2Rows(timing, peakNow, plainPeak, rounds));
   limitThreads(oldLimit);
   return rows;
 }
