@@ -3,6 +3,7 @@
 // the gradients that reach each tensor (a tensor used twice gets both).
 
 import { kernels } from "../wasm/loader.js";
+import { runOverRanges } from "../wasm/split.js";
 import { setBackwardHook, setScopeEndHook, Tensor } from "./tensor.js";
 
 /** Given the gradient of the output, returns the gradient of each input (null: none). */
@@ -126,7 +127,7 @@ export function backward(output: Tensor, gradient?: Tensor): void {
     }
     for (const leaf of leaves) {
       const g = grads.get(leaf)!;
-      if (leaf.grad) accumulate(leaf.grad.ptr, g.ptr, leaf.size);
+      if (leaf.grad) accumulateSplit(leaf.grad, g);
       else leaf.grad = copyOf(g, leaf.persistent);
     }
     if (output.node === null && output.requiresGrad && !leaves.has(output)) {
@@ -147,7 +148,18 @@ export function clearTape(): void {
 
 /** Sets the gradients of `tensors` to zero (keeping their buffers). */
 export function zeroGrad(tensors: Iterable<Tensor>): void {
-  for (const t of tensors) if (t.grad) t.grad.view().fill(0);
+  for (const t of tensors) {
+    const grad = t.grad;
+    if (grad) runOverRanges("fill", grad.size, grad.size * 4, (start, count) => [grad.ptr + start * 4, count, 0]);
+  }
+}
+
+/**
+ * dst += src elementwise, split over the threads by element ranges when large (the dense layer's
+ * kernel gradient is 1.6 MB): the same sums whatever the split.
+ */
+function accumulateSplit(dst: Tensor, src: Tensor): void {
+  runOverRanges("accumulate", dst.size, dst.size * 12, (start, count) => [dst.ptr + start * 4, src.ptr + start * 4, count]);
 }
 
 setBackwardHook(backward);

@@ -1,7 +1,8 @@
 // Elementwise work split across 2 threads by element ranges gives the one-thread result: Adam's
-// update, and dropout's mask (hashed from each element's index in the whole tensor).
+// update, dropout's mask (hashed from each element's index in the whole tensor), and a leaf's
+// gradient accumulated into .grad and cleared by zeroGrad.
 import { afterAll, describe, expect, it } from "vitest";
-import { Adam, dropout, Generator, init, shutdown, Tensor, tensor, threadCount, tidy } from "../../src/index.js";
+import { Adam, dropout, Generator, init, mul, shutdown, sum, Tensor, tensor, threadCount, tidy, zeroGrad } from "../../src/index.js";
 import { itemRanges } from "../../src/wasm/split.js";
 import { dropoutReference } from "../reference/dropout.js";
 
@@ -52,5 +53,42 @@ describe("dropout on threads", () => {
     const expected = dropoutReference(xs, 0.3, seedLo, seedHi);
     // The first differing index (-1: none), rather than a diff of 400k values.
     expect(y.findIndex((v, i) => !Object.is(v, expected[i]))).toBe(-1);
+  });
+});
+
+describe("gradient accumulation on threads", () => {
+  afterAll(shutdown);
+
+  it("adds into .grad and clears it with zeroGrad the same on 1 and 2 threads", async () => {
+    const size = 401_411; // the dense layer's kernel is 401,408: large enough to split
+    const g = new Generator(12);
+    const x0 = Float32Array.from({ length: size }, () => g.uniform(-1, 1));
+    const w = Float32Array.from({ length: size }, () => g.uniform(-1, 1));
+    const results: Float32Array[][] = [];
+    for (const threads of [1, 2]) {
+      await shutdown();
+      await init({ threads });
+      expect(itemRanges(size, size * 12).length).toBe(threads);
+      const x = tensor(x0, [size], { requiresGrad: true, persistent: true });
+      const weights = tensor(w, [size]);
+      const seen: Float32Array[] = [];
+      // Two backward passes add up (grad = 2w), zeroGrad clears, a third gives w again.
+      for (let pass = 0; pass < 3; pass++) {
+        if (pass === 2) {
+          zeroGrad([x]);
+          seen.push(x.grad!.toArray());
+        }
+        tidy(() => sum(mul(x, weights)).backward());
+        seen.push(x.grad!.toArray());
+      }
+      results.push(seen);
+      x.dispose();
+      weights.dispose();
+    }
+    const [one, two] = results;
+    expect(one[1]).toEqual(Float32Array.from(w, (v) => Math.fround(v + v)));
+    expect(one[2].every((v) => v === 0)).toBe(true);
+    expect(one[3]).toEqual(w);
+    for (let i = 0; i < one.length; i++) expect(two[i].findIndex((v, j) => !Object.is(v, one[i][j]))).toBe(-1);
   });
 });
