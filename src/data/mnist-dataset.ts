@@ -32,8 +32,8 @@ export interface MnistDatasetOptions {
   /**
    * Write every batch's images into one buffer, so that the next batch overwrites them (default
    * false): for loops that are done with a batch before taking the next, as `fit` is. Without it
-   * each batch allocates its own 100 KB (at batch 32), and a 5-epoch run's RSS crept up by about
-   * 40 MiB as the freed buffers fragmented the native heap.
+   * each batch allocates its own 100 KB (at batch 32): the default 5-epoch train:mnist reached
+   * 231 MiB of RSS before its UMAP picture that way, 209–215 MiB with it.
    */
   reuseBuffer?: boolean;
 }
