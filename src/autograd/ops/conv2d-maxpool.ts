@@ -8,18 +8,16 @@
 // of 4 and an input that needs no gradient (a network's first layer); elsewhere it runs the two
 // ops. Sequential runs a Conv2D followed by a 2x2 MaxPooling2D through it (Conv2D.fusedWith).
 
-import { kernels, parallelRun } from "../../wasm/loader.js";
+import { kernels } from "../../wasm/loader.js";
 import { itemRanges, runOverRanges } from "../../wasm/split.js";
 import { isGradEnabled, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
-import { conv2d, convSetup, directFilter, directForward, type Conv2dOptions } from "./conv2d.js";
+import { conv2d, convSetup, directFilter, directFilterInHalves, directForward, type Conv2dOptions } from "./conv2d.js";
 import { maxPool2d } from "./maxpool2d.js";
 
 interface ConvPoolKernels {
-  accumulate(dst: number, src: number, n: number): void;
   conv2d_maxpool2x2_scratch_floats(ow: number, cin: number, kh: number, kw: number, sw: number, cout: number): number;
   conv2d_maxpool2x2_forward(...args: number[]): void;
-  conv2d_maxpool2x2_backward_filter(...args: number[]): void;
 }
 
 /** maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 }), fused where it applies. */
@@ -58,26 +56,12 @@ export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, op
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
     let dw: Tensor | null = null;
     if (kernel.requiresGrad) {
-      // The batch in the two halves conv2d's direct kernel gradient uses, each into its own
-      // buffers (dw with the taps rounded up to 4, as the kernel writes them), then added: the
-      // same sums as the unfused ops, on any thread count.
-      const halves: [number, number][] = n >= 2 ? [[0, n >> 1], [n >> 1, n - (n >> 1)]] : [[0, n]];
-      const outs = halves.map(() => Tensor.empty([(taps + 3) & ~3, cout]));
-      const dbs = db ? halves.map((_, i) => (i === 0 ? db : Tensor.empty([cout]))) : null;
-      const halfScratch = halves.map(() => Tensor.empty([scratchFloats]));
-      const shares = halves.map(([start, count], i) =>
-        [x.ptr + start * inBytes, y.ptr + start * outBytes, arg.ptr + start * outBytes, gy.ptr + start * outBytes,
-          outs[i].ptr, dbs ? dbs[i].ptr : 0, halfScratch[i].ptr, count, ...geometry]);
-      if (shares.length === 2 && itemRanges(n, n * (inBytes + 3 * outBytes)).length >= 2) parallelRun("conv2d_maxpool2x2_backward_filter", shares);
-      else for (const share of shares) k.conv2d_maxpool2x2_backward_filter(...share);
-      if (outs.length === 2) k.accumulate(outs[0].ptr, outs[1].ptr, outs[0].size);
-      if (dbs && dbs.length === 2) {
-        k.accumulate(dbs[0].ptr, dbs[1].ptr, cout);
-        dbs[1].dispose();
-      }
+      // In the halves conv2d's direct kernel gradient uses: the same sums as the unfused ops.
       dw = Tensor.empty(kernel.shape);
-      dw.view().set(outs[0].view().subarray(0, dw.size));
-      for (const t of [...outs, ...halfScratch]) t.dispose();
+      directFilterInHalves("conv2d_maxpool2x2_backward_filter", n, taps, dw, db, scratchFloats, n * (inBytes + 3 * outBytes),
+        (start, count, dwHalf, dbHalf, scratchHalf) =>
+          [x.ptr + start * inBytes, y.ptr + start * outBytes, arg.ptr + start * outBytes, gy.ptr + start * outBytes,
+            dwHalf, dbHalf, scratchHalf, count, ...geometry]);
     }
     return bias ? [null, dw, db] : [null, dw];
   });

@@ -126,6 +126,34 @@ export function directFilter(taps: number): boolean {
   return direct(conv2dStrategy.filter, taps, DIRECT_FILTER_MAX_TAPS);
 }
 
+/**
+ * A direct kernel gradient (`kernel`) summed over a batch of n in two fixed halves, each into its
+ * own buffers (dw with the taps rounded up to 4, as the kernels write them; db if given), then
+ * added: the halves run on two threads when there are, and the sums are the same bit for bit
+ * either way. `share(start, count, dw, db, scratch)` gives a half's arguments (pointers; db 0 when
+ * none); `bytes`: what the whole batch touches. Writes dw (the kernel's shape) and db.
+ */
+export function directFilterInHalves(kernel: string, n: number, taps: number, dw: Tensor, db: Tensor | null,
+                                     scratchFloats: number, bytes: number,
+                                     share: (start: number, count: number, dw: number, db: number, scratch: number) => number[]): void {
+  const k = kernels<ConvKernels>();
+  const cout = dw.shape[3];
+  const halves: [number, number][] = n >= 2 ? [[0, n >> 1], [n >> 1, n - (n >> 1)]] : [[0, n]];
+  const outs = halves.map(() => Tensor.empty([(taps + 3) & ~3, cout]));
+  const dbs = db ? halves.map((_, i) => (i === 0 ? db : Tensor.empty([cout]))) : null;
+  const scratch = halves.map(() => Tensor.empty([scratchFloats]));
+  const shares = halves.map(([start, count], i) => share(start, count, outs[i].ptr, dbs ? dbs[i].ptr : 0, scratch[i].ptr));
+  if (shares.length === 2 && itemRanges(n, bytes).length >= 2) parallelRun(kernel, shares);
+  else for (const args of shares) (k as unknown as Record<string, (...a: number[]) => void>)[kernel](...args);
+  if (outs.length === 2) k.accumulate(outs[0].ptr, outs[1].ptr, outs[0].size);
+  if (dbs && dbs.length === 2) {
+    k.accumulate(dbs[0].ptr, dbs[1].ptr, cout);
+    dbs[1].dispose();
+  }
+  dw.view().set(outs[0].view().subarray(0, dw.size));
+  for (const t of [...outs, ...scratch]) t.dispose();
+}
+
 export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
   const { g, relu, taps } = convSetup("conv2d", x, kernel, bias, options);
   const [n, h, w, cin, oh, ow, cout, kh, kw, sh, sw] = g;
@@ -196,30 +224,15 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
     if (kernel.requiresGrad) {
       dw = Tensor.empty(kernel.shape);
       if (filterDirect) {
-        // The batch is always summed as two halves, each into its own buffers (dw with the taps
-        // rounded up to 4, as the kernel writes them; db when fused), then added: the halves run
-        // on two threads when there are, and the sums are the same bit for bit either way.
-        const halves: [number, number][] = n >= 2 ? [[0, n >> 1], [n >> 1, n - (n >> 1)]] : [[0, n]];
         const inBytes = h * w * cin * 4;
         const dzBytes = oh * ow * cout * 4;
-        const outs = halves.map(() => Tensor.empty([(taps + 3) & ~3, cout]));
-        const fusedDb = fused && db ? halves.map((_, i) => (i === 0 ? db : Tensor.empty([cout]))) : null;
         const masked = fused && relu;
-        const rowsScratch = halves.map(() => Tensor.empty([k.conv2d_direct_filter_scratch_floats(ow, cin, kh, kw, sh, sw, masked ? cout : 0)]));
         // dz is gy itself when fused (masked by y in the kernel) or without relu.
-        const shares = halves.map(([start, count], i) =>
-          [x.ptr + start * inBytes, masked ? y.ptr + start * dzBytes : 0, dz.ptr + start * dzBytes, outs[i].ptr,
-            fusedDb ? fusedDb[i].ptr : 0, rowsScratch[i].ptr, count, ...g.slice(1)]);
-        const bytes = n * (inBytes + (masked ? 2 : 1) * dzBytes);
-        if (shares.length === 2 && itemRanges(n, bytes).length >= 2) parallelRun("conv2d_direct_backward_filter", shares);
-        else for (const share of shares) (k.conv2d_direct_backward_filter as (...a: number[]) => void)(...share);
-        if (outs.length === 2) k.accumulate(outs[0].ptr, outs[1].ptr, outs[0].size);
-        if (fusedDb && fusedDb.length === 2) {
-          k.accumulate(fusedDb[0].ptr, fusedDb[1].ptr, cout);
-          fusedDb[1].dispose();
-        }
-        dw.view().set(outs[0].view().subarray(0, dw.size));
-        for (const t of [...outs, ...rowsScratch]) t.dispose();
+        directFilterInHalves("conv2d_direct_backward_filter", n, taps, dw, fused ? db : null,
+          k.conv2d_direct_filter_scratch_floats(ow, cin, kh, kw, sh, sw, masked ? cout : 0),
+          n * (inBytes + (masked ? 2 : 1) * dzBytes), (start, count, dwHalf, dbHalf, scratch) =>
+            [x.ptr + start * inBytes, masked ? y.ptr + start * dzBytes : 0, dz.ptr + start * dzBytes, dwHalf, dbHalf, scratch,
+              count, ...g.slice(1)]);
       } else if (conv2dStrategy.filter !== "gemm") {
         implicitGemm("conv2d_implicit_filter", taps, cout, rows, k.conv_gemm_scratch_floats(cout, rows, 0, 0),
           (work) => [x.ptr, dz.ptr, dw!.ptr, work, ...g]);
