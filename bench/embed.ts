@@ -13,7 +13,8 @@ import { type BenchOptions, type BenchRow, measure, row } from "./harness.js";
 export const group = "embed";
 
 interface EmbedKernels {
-  dropout_backward(gy: number, gx: number, n: number, seedLo: number, seedHi: number, threshold: number, scale: number): void;
+  dropout_forward(x: number, y: number, mask: number, n: number, seedLo: number, seedHi: number, threshold: number, scale: number): void;
+  dropout_backward(gy: number, mask: number, gx: number, n: number, scale: number): void;
   l2_normalize_forward(x: number, y: number, sumsq: number, rows: number, d: number, epsilon: number): void;
   l2_normalize_backward(y: number, gy: number, sumsq: number, gx: number, rows: number, d: number, epsilon: number): void;
 }
@@ -31,22 +32,26 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
   const k = kernels<EmbedKernels>();
   const rows: BenchRow[] = [];
 
-  // Dropout, rate 0.5 (backward: the same mask regenerated from the seed words).
+  // Dropout, rate 0.5, in training: the forward stores the mask (a byte an element) that the
+  // backward reads.
   const dShape = [32, 14, 14, 64];
   const n = dShape.reduce((a, b) => a * b, 1);
   const shape = "(32,14,14,64)";
   const x = filled(dShape, 1);
+  x.requiresGrad = true;
   const gy = filled(dShape, 2);
   const gx = Tensor.empty(dShape, { persistent: true });
   const generator = new Generator(3);
   const rate = 0.5;
   const threshold = Math.floor(rate * 4294967296) | 0;
   const scale = Math.fround(1 / (1 - rate));
-  const dBytes = 2 * n * 4;
+  const dBytes = 2 * n * 4 + n;
+  const mask = Tensor.empty([n / 4], { persistent: true });
+  k.dropout_forward(x.ptr, gx.ptr, mask.ptr, n, 0x12345678, 0x9abcdef, threshold, scale);
   rows.push(row({ group, name: "dropout forward", shape, impl: "simd" },
     measure(() => tidy(() => void dropout(x, rate, { generator })), timing), { bytes: dBytes }));
   rows.push(row({ group, name: "dropout backward (kernel)", shape, impl: "simd" },
-    measure(() => k.dropout_backward(gy.ptr, gx.ptr, n, 0x12345678, 0x9abcdef, threshold, scale), timing), { bytes: dBytes }));
+    measure(() => k.dropout_backward(gy.ptr, mask.ptr, gx.ptr, n, scale), timing), { bytes: dBytes }));
   const xs = x.toArray();
   const gys = gy.toArray();
   rows.push(row({ group, name: "dropout forward", shape, impl: "reference" },
@@ -97,6 +102,6 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
     rows.push(row({ group, name: `${name} forward`, shape: eShape, impl: "reference" }, measure(() => void reference(es), timing), { flops }));
   }
 
-  for (const t of [x, gy, gx, e, ge, ye, gxe, sumsq, f]) t.dispose();
+  for (const t of [x, gy, gx, mask, e, ge, ye, gxe, sumsq, f]) t.dispose();
   return rows;
 }

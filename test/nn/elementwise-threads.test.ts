@@ -54,6 +54,30 @@ describe("dropout on threads", () => {
     // The first differing index (-1: none), rather than a diff of 400k values.
     expect(y.findIndex((v, i) => !Object.is(v, expected[i]))).toBe(-1);
   });
+
+  it("stores the mask over 2 threads' ranges and the backward applies it to the gradient", async () => {
+    await shutdown();
+    await init({ threads: 2 });
+    const size = 32 * 14 * 14 * 64 + 5; // ranges end inside a 16-element group of the mask's bytes
+    expect(itemRanges(size, size * 9).length).toBe(2);
+    const g = new Generator(18);
+    const xs = Float32Array.from({ length: size }, () => g.uniform(-1, 1));
+    const gys = Float32Array.from({ length: size }, () => g.uniform(-1, 1));
+    const words = new Generator(7);
+    const seedLo = words.nextUint32();
+    const seedHi = words.nextUint32();
+    const [y, gx] = tidy(() => {
+      const x = tensor(xs, [size], { requiresGrad: true });
+      const out = dropout(x, 0.3, { generator: new Generator(7) });
+      out.backward(tensor(gys));
+      return [out.toArray(), x.grad!.toArray()];
+    });
+    const expectedY = dropoutReference(xs, 0.3, seedLo, seedHi);
+    expect(y.findIndex((v, i) => !Object.is(v, expectedY[i]))).toBe(-1);
+    // The gradient is the same function of gy as the forward is of x: same mask, same scale.
+    const expected = dropoutReference(gys, 0.3, seedLo, seedHi);
+    expect(gx.findIndex((v, i) => !Object.is(v, expected[i]))).toBe(-1);
+  });
 });
 
 describe("gradient accumulation on threads", () => {

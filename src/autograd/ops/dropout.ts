@@ -1,10 +1,10 @@
 // dropout: in training, zeroes each unit with probability `rate` and scales the kept ones by
 // 1/(1-rate) (Keras). The mask is a counter-based hash of two words drawn from the generator
-// (see kernels/dropout.ts), so the backward regenerates it instead of keeping it.
+// (see kernels/dropout.ts); the forward keeps it as a byte an element for the backward.
 
 import { Generator, globalGenerator } from "../../random.js";
 import { runOverRanges } from "../../wasm/split.js";
-import { record } from "../tape.js";
+import { isGradEnabled, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 
 export interface DropoutOptions {
@@ -30,16 +30,20 @@ export function dropout(x: Tensor, rate: number, options: DropoutOptions = {}): 
   const seedLo = generator.nextUint32();
   const seedHi = generator.nextUint32();
   const y = Tensor.empty(x.shape);
+  const recording = isGradEnabled() && x.requiresGrad;
+  // The keep mask, a byte an element (0xff kept), for the backward: only when there is one.
+  const mask = recording ? Tensor.empty([Math.ceil(x.size / 4)]) : null;
   // Threads take element ranges; a range starting at element `start` hashes its local index i as
   // the whole tensor's start + i by starting the Weyl counter at seedLo + start·golden, so the mask
   // is the same on any thread count. u32 arguments cross into wasm as i32: the same bits.
-  const apply = (kernel: "dropout_forward" | "dropout_backward", src: number, dst: number) =>
-    runOverRanges(kernel, x.size, x.size * 8, (start, count) =>
-      [src + 4 * start, dst + 4 * start, count, (seedLo + Math.imul(start, 0x9e3779b9)) | 0, seedHi | 0, threshold | 0, scale]);
-  apply("dropout_forward", x.ptr, y.ptr);
+  runOverRanges("dropout_forward", x.size, x.size * 8, (start, count) =>
+    [x.ptr + 4 * start, y.ptr + 4 * start, mask ? mask.ptr + start : 0, count,
+      (seedLo + Math.imul(start, 0x9e3779b9)) | 0, seedHi | 0, threshold | 0, scale]);
+  if (!mask) return y;
   record("dropout", [x], y, (gy) => {
     const gx = Tensor.empty(x.shape);
-    apply("dropout_backward", gy.ptr, gx.ptr);
+    runOverRanges("dropout_backward", x.size, x.size * 9, (start, count) =>
+      [gy.ptr + 4 * start, mask.ptr + start, gx.ptr + 4 * start, count, scale]);
     return [gx];
   });
   return y;
