@@ -19,3 +19,4 @@ export function heap_base(): usize {
 export * from "./optim";
 export * from "./conv_gemm";
 export * from "./conv_pool";
+export * from "./finite";

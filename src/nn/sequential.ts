@@ -4,6 +4,7 @@
 
 import { Tensor, tensor, tidy } from "../autograd/tensor.js";
 import { noGrad, zeroGrad } from "../autograd/tape.js";
+import { kernels } from "../wasm/loader.js";
 import type { CallContext, Layer, NamedParameter, ShapeNoBatch } from "./layers/layer.js";
 import type { Optimizer } from "./optimizers/optimizer.js";
 
@@ -221,14 +222,16 @@ export class Sequential {
   private toInput(x: Float32Array | Tensor, what: string): Tensor {
     const shape = this.requireBuilt(what);
     if (x instanceof Tensor) {
-      checkFinite(what, x.view(), x.shape.slice(1));
+      checkFinite(what, x, x.shape.slice(1));
       return x;
     }
     if (!(x instanceof Float32Array)) throw new Error(`${what}: inputs must be a Float32Array or a Tensor, got ${describeValue(x)}`);
     const per = shape.reduce((a, b) => a * b, 1);
     if (x.length % per !== 0) throw new Error(`${what}: ${x.length} input values are not a whole number of examples of shape [${shape}] (${per} values each)`);
-    checkFinite(what, x, shape);
-    return tensor(x, [x.length / per, ...shape]);
+    // Copied first, then checked in wasm (the caller's scope frees the copy if it throws).
+    const input = tensor(x, [x.length / per, ...shape]);
+    checkFinite(what, input, shape);
+    return input;
   }
 
   /** One optimizer step on one batch; returns the loss. */
@@ -255,7 +258,7 @@ export class Sequential {
         : null;
       // The output is checked too (one pass over [N, D]): the triplet kernels' comparisons turn
       // NaN distances into a finite loss (the margin) with NaN gradients, which would slip by.
-      if (firstNonFinite(predictions.view()) >= 0) return { loss: NaN, diagnostics };
+      if (firstNonFiniteIn(predictions) >= 0) return { loss: NaN, diagnostics };
       const loss = this.computeLoss(labels, predictions);
       const value = loss.item();
       if (!Number.isFinite(value)) return { loss: value, diagnostics }; // the caller reports it; no update with a bad gradient
@@ -358,7 +361,7 @@ export class Sequential {
   /** Throws naming the first parameter holding NaN or ±Infinity (one pass over the weights). */
   private checkParameters(when: string): void {
     for (const p of this.namedParameters()) {
-      const bad = firstNonFinite(p.tensor.view());
+      const bad = firstNonFiniteIn(p.tensor);
       if (bad >= 0) {
         throw new Error(`fit: parameter ${p.name} holds ${p.tensor.view()[bad]} at index ${bad} after ${when}, though every loss so far was finite. Training stopped; try a lower learning rate.`);
       }
@@ -372,11 +375,11 @@ export class Sequential {
       noGrad(() => {
         let h = this.toInput(batch.x, "fit");
         for (const p of this.namedParameters()) {
-          if (firstNonFinite(p.tensor.view()) >= 0) return `parameter ${p.name} has non-finite values`;
+          if (firstNonFiniteIn(p.tensor) >= 0) return `parameter ${p.name} has non-finite values`;
         }
         for (const layer of this.layers) {
           h = layer.call(h, { training: true });
-          const bad = firstNonFinite(h.view());
+          const bad = firstNonFiniteIn(h);
           if (bad >= 0) return `the first non-finite output is that of layer ${layer.name} (${layer.className}): ${h.view()[bad]} at index ${bad} of its output [${h.shape}]`;
         }
         return "every layer's output is finite: the loss itself produced it";
@@ -394,7 +397,7 @@ export class Sequential {
     if (!input && !(x instanceof Float32Array)) throw new Error(`predict: inputs must be a Float32Array or a Tensor, got ${describeValue(x)}`);
     const total = input ? input.shape[0] : (x as Float32Array).length / per;
     if (!Number.isInteger(total)) throw new Error(`predict: ${(x as Float32Array).length} input values are not a whole number of examples of shape [${shape}]`);
-    checkFinite("predict", input ? input.view() : (x as Float32Array), shape);
+    checkFinite("predict", input ?? (x as Float32Array), shape);
     const outShape = this.outputShapes().at(-1) ?? shape;
     const outPer = outShape.reduce((a, b) => a * b, 1);
     const out = Tensor.empty([total, ...outShape]);
@@ -463,10 +466,20 @@ export function firstNonFinite(values: ArrayLike<number>): number {
   return -1;
 }
 
+interface FiniteKernels {
+  first_non_finite(x: number, n: number): number;
+}
+
+/** firstNonFinite of a tensor's values, in one SIMD pass in wasm (a step checks its input and output). */
+function firstNonFiniteIn(t: Tensor): number {
+  return kernels<FiniteKernels>().first_non_finite(t.ptr, t.size);
+}
+
 /** Throws naming the first non-finite input value, its example and its position in the example. */
-function checkFinite(what: string, values: ArrayLike<number>, exampleShape: readonly number[]): void {
-  const bad = firstNonFinite(values);
+function checkFinite(what: string, input: Tensor | ArrayLike<number>, exampleShape: readonly number[]): void {
+  const bad = input instanceof Tensor ? firstNonFiniteIn(input) : firstNonFinite(input);
   if (bad < 0) return;
+  const values = input instanceof Tensor ? input.view() : input;
   const per = Math.max(1, exampleShape.reduce((a, b) => a * b, 1));
   const example = Math.floor(bad / per);
   let rest = bad % per;
