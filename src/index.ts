@@ -11,6 +11,7 @@ export { Generator, globalGenerator, manualSeed } from "./random.js";
 export { Tensor, tensor, tidy, releaseStep } from "./autograd/tensor.js";
 export type { Shape, TensorOptions } from "./autograd/tensor.js";
 export { backward, noGrad, zeroGrad, isGradEnabled } from "./autograd/tape.js";
+export type { ZeroGradOptions } from "./autograd/tape.js";
 export { gradcheck } from "./autograd/gradcheck.js";
 export type { GradcheckOptions, GradcheckResult } from "./autograd/gradcheck.js";
 

@@ -4,7 +4,7 @@
 
 import { kernels } from "../wasm/loader.js";
 import { runOverRanges } from "../wasm/split.js";
-import { setBackwardHook, setScopeEndHook, Tensor } from "./tensor.js";
+import { nextTensorId, setBackwardHook, setScopeEndHook, Tensor } from "./tensor.js";
 
 /** Given the gradient of the output, returns the gradient of each input (null: none). */
 export type BackwardFn = (gradOutput: Tensor) => (Tensor | null)[];
@@ -74,7 +74,7 @@ function copyOf(t: Tensor, persistent: boolean): Tensor {
 /**
  * Back-propagates from `output`. Without `gradient`, `output` must hold one element and its
  * gradient is 1. Gradients of leaves that require them are added to their `.grad` (call
- * `zeroGrad` between steps). The tape is cleared afterwards.
+ * `zeroGrad` between steps), or become it when it is null. The tape is cleared afterwards.
  */
 export function backward(output: Tensor, gradient?: Tensor): void {
   if (!output.requiresGrad) {
@@ -86,6 +86,7 @@ export function backward(output: Tensor, gradient?: Tensor): void {
     throw new Error(`backward: output has shape [${output.shape}]; pass a gradient of that shape, or reduce it to one element first (sum, mean)`);
   }
   const { accumulate } = kernels<AccumulateKernels>();
+  const firstBackwardId = nextTensorId();
   const grads = new Map<Tensor, Tensor>();
   // Tensors whose gradient in `grads` came from elsewhere (the caller, or an op's return).
   const seed = gradient ?? Tensor.empty(output.shape);
@@ -125,10 +126,15 @@ export function backward(output: Tensor, gradient?: Tensor): void {
         if (!input.node) leaves.add(input);
       });
     }
+    // A leaf with no .grad takes its gradient's tensor itself, no copy, when nothing else can
+    // hold it: made by this pass's backward functions (so neither the caller's nor a forward
+    // value) and the gradient of no other tensor.
+    const holders = new Map<Tensor, number>();
+    for (const g of grads.values()) holders.set(g, (holders.get(g) ?? 0) + 1);
     for (const leaf of leaves) {
       const g = grads.get(leaf)!;
       if (leaf.grad) accumulateSplit(leaf.grad, g);
-      else leaf.grad = copyOf(g, leaf.persistent);
+      else if (!(g.id >= firstBackwardId && holders.get(g) === 1 && g.becomeGradOf(leaf))) leaf.grad = copyOf(g, leaf.persistent);
     }
     if (output.node === null && output.requiresGrad && !leaves.has(output)) {
       // backward() on a leaf itself: its gradient is the seed.
@@ -146,11 +152,26 @@ export function clearTape(): void {
   nodes = [];
 }
 
-/** Sets the gradients of `tensors` to zero (keeping their buffers). */
-export function zeroGrad(tensors: Iterable<Tensor>): void {
+export interface ZeroGradOptions {
+  /**
+   * Free the gradients instead (`.grad` becomes null), as PyTorch's `zero_grad(set_to_none=True)`:
+   * the next backward then hands each leaf its gradient, with no zero-fill and no add. Optimizers
+   * skip parameters whose `.grad` is null. Default false: zero them, keeping their buffers.
+   */
+  free?: boolean;
+}
+
+/** Sets the gradients of `tensors` to zero, keeping their buffers, or frees them (`{ free: true }`). */
+export function zeroGrad(tensors: Iterable<Tensor>, options: ZeroGradOptions = {}): void {
   for (const t of tensors) {
     const grad = t.grad;
-    if (grad) runOverRanges("fill", grad.size, grad.size * 4, (start, count) => [grad.ptr + start * 4, count, 0]);
+    if (!grad) continue;
+    if (options.free) {
+      grad.dispose();
+      t.grad = null;
+    } else {
+      runOverRanges("fill", grad.size, grad.size * 4, (start, count) => [grad.ptr + start * 4, count, 0]);
+    }
   }
 }
 

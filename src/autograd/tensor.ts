@@ -18,6 +18,11 @@ export interface TensorOptions {
 
 let nextId = 1;
 
+/** @internal The id the next tensor will get: tensors made after this call have ids at least this. */
+export function nextTensorId(): number {
+  return nextId;
+}
+
 /** Open scopes; index 0 is the step. Each holds the non-persistent tensors made inside it. */
 const scopes: Set<Tensor>[] = [new Set()];
 
@@ -33,7 +38,7 @@ export class Tensor {
   node: TapeNode | null = null;
   private address: number;
   /** Set for tensors owned by another (a leaf's grad): not tracked by scopes. */
-  private readonly owned: boolean;
+  private owned: boolean;
 
   private constructor(shape: Shape, options: TensorOptions & { owned?: boolean }) {
     this.shape = Object.freeze(checkShape(shape));
@@ -101,6 +106,18 @@ export class Tensor {
   /** Back-propagates from this tensor; see `backward` in tape.ts. */
   backward(gradient?: Tensor): void {
     backwardHook(this, gradient);
+  }
+
+  /**
+   * @internal Makes this tensor, made in a scope, the gradient `owner` owns: out of its scope,
+   * freed with its owner. False (and nothing changed) for a persistent or already owned tensor.
+   */
+  becomeGradOf(owner: Tensor): boolean {
+    if (this.persistent || this.owned || this.address < 0) return false;
+    for (let i = scopes.length - 1; i >= 0; i--) if (scopes[i].delete(this)) break;
+    this.owned = true;
+    owner.grad = this;
+    return true;
   }
 
   /** Frees the memory now (and the gradient's). Using the tensor afterwards throws. */

@@ -262,7 +262,8 @@ export class Sequential {
       const loss = this.computeLoss(labels, predictions);
       const value = loss.item();
       if (!Number.isFinite(value)) return { loss: value, diagnostics }; // the caller reports it; no update with a bad gradient
-      zeroGrad(params);
+      // Freed, not zeroed: backward hands each parameter its gradient (no fill, no add).
+      zeroGrad(params, { free: true });
       if (loss.requiresGrad) loss.backward();
       this.optimizer!.step(params);
       return { loss: value, diagnostics };

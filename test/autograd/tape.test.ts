@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { gradcheck, matmul, memoryStats, noGrad, relu, releaseStep, Tensor, tensor, tidy, zeroGrad } from "../../src/index.js";
+import { add, gradcheck, matmul, memoryStats, noGrad, relu, releaseStep, reshape, Tensor, tensor, tidy, zeroGrad } from "../../src/index.js";
 import { record, tapeLength } from "../../src/autograd/tape.js";
 import { setup } from "../helpers/setup.js";
 
@@ -32,6 +32,46 @@ describe("tape", () => {
     zeroGrad([x]);
     expect(x.grad!.item()).toBe(0);
     x.dispose();
+  });
+
+  it("zeroGrad({ free: true }) frees the gradients; the next backward hands over its own, which outlives the scope", () => {
+    const x = tensor([3], [1, 1], { requiresGrad: true, persistent: true });
+    tidy(() => matmul(x, x).backward());
+    const baseline = memoryStats().liveBytes;
+    zeroGrad([x], { free: true });
+    expect(x.grad).toBeNull();
+    // One allocation of x's size (rounded up by the allocator) is gone.
+    const gradBytes = baseline - memoryStats().liveBytes;
+    expect(gradBytes).toBeGreaterThanOrEqual(4);
+    // Set, not added to: 6, not 12; and still there after the scope that made it ended.
+    tidy(() => matmul(x, x).backward());
+    expect(x.grad!.item()).toBe(6);
+    expect(memoryStats().liveBytes).toBe(baseline);
+    tidy(() => matmul(x, x).backward());
+    expect(x.grad!.item()).toBe(12);
+    // The handed-over gradient is freed with its owner.
+    x.dispose();
+    expect(memoryStats().liveBytes).toBe(baseline - 2 * gradBytes);
+  });
+
+  it("a gradient shared by several tensors or given by the caller is copied into each .grad, never handed over", () => {
+    const x = tensor([1, 2], [2], { requiresGrad: true, persistent: true });
+    const w = tensor([3, 4], [2], { requiresGrad: true, persistent: true });
+    const g = tensor([0.5, -1], [2], { persistent: true });
+    // add's backward passes the same tensor, its output's gradient (here the caller's), to both inputs.
+    tidy(() => add(x, w).backward(g));
+    expect(x.grad).not.toBe(w.grad);
+    expect(x.grad).not.toBe(g);
+    g.dispose();
+    expect(Array.from(x.grad!.toArray())).toEqual([0.5, -1]);
+    expect(Array.from(w.grad!.toArray())).toEqual([0.5, -1]);
+    zeroGrad([x, w], { free: true });
+    // Made by this backward pass this time (reshape's), but still passed by add to both inputs.
+    tidy(() => matmul(tensor([1, 1], [1, 2]), reshape(add(x, w), [2, 1])).backward());
+    expect(x.grad).not.toBe(w.grad);
+    expect(Array.from(x.grad!.toArray())).toEqual([1, 1]);
+    expect(Array.from(w.grad!.toArray())).toEqual([1, 1]);
+    for (const t of [x, w]) t.dispose();
   });
 
   it("refuses an op without a backward when the graph is built, naming it", () => {
