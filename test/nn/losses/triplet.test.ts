@@ -204,6 +204,26 @@ describe("triplet kernels against the reference (values and gradients, ties incl
     );
   });
 
+  it("semi-hard with more than 64 negatives an anchor (the radix sort; fewer take an insertion sort)", () => {
+    const wide = fc.record({ n: fc.integer({ min: 70, max: 90 }), seed: fc.integer({ min: 0, max: 1 << 20 }), margin: fc.constantFrom(0.25, 1) })
+      .chain((c) => fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: c.n * c.n, maxLength: c.n * c.n }).map((ints) => {
+        // Grid values: ties among the sorted negatives, whose order must be the columns'.
+        const dist = Float32Array.from(ints, (v) => (v % 13) / 6);
+        for (let i = 0; i < c.n; i++) dist[i * c.n + i] = 0;
+        // 30 classes: at most 3 examples each, so every anchor has at least 67 negatives.
+        return { ...c, dist, labels: Int32Array.from({ length: c.n }, (_, i) => (i * 7 + c.seed) % 30) };
+      }));
+    fc.assert(
+      fc.property(wide, ({ n, dist, labels, margin }) => {
+        const ref = tripletSemiHardReference(dist, labels, n, margin);
+        const got = onDistances((t) => tripletSemiHardFromDistances(t, labels, margin), dist, n);
+        expect(Math.abs(got.value - ref.loss)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(ref.loss)) * 8);
+        expectClose(got.grad, ref.grad, 1e-7, 1e-5);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
   it("hard and soft", () => {
     fc.assert(
       fc.property(distanceCase, fc.boolean(), ({ n, dist, labels, margin }, soft) => {
