@@ -19,4 +19,5 @@ export function heap_base(): usize {
 export * from "./optim";
 export * from "./conv_gemm";
 export * from "./conv_pool";
+export * from "./conv_pool_sparse";
 export * from "./finite";

@@ -7,7 +7,7 @@ import {
 } from "../../src/index.js";
 import { layerFusion } from "../../src/nn/sequential.js";
 import { Generator } from "../../src/random.js";
-import { setup } from "../helpers/setup.js";
+import { expectClose, setup } from "../helpers/setup.js";
 
 beforeAll(setup);
 
@@ -78,8 +78,9 @@ describe("layers and Sequential", () => {
     model.dispose();
   });
 
-  it("runs Conv2D + MaxPooling2D as one op with the same losses and weights, bit for bit, as layer by layer", () => {
-    // The tutorial's model: conv1 and its pooling fuse (conv2dMaxPool); conv2 (256 taps) does not.
+  it("runs Conv2D + MaxPooling2D as one op with the losses and weights of layer by layer, to float rounding", () => {
+    // The tutorial's model: both convolutions run with their pooling as conv2dMaxPool. conv1's
+    // op gives the same bits as the two ops; conv2's sums its gradients in another order.
     const rng = new Generator(11);
     const n = 16;
     const x = Float32Array.from({ length: n * 28 * 28 }, () => rng.uniform(0, 1));
@@ -104,10 +105,13 @@ describe("layers and Sequential", () => {
         layerFusion.enabled = true;
       }
     });
-    expect(runs[0].ops).toContain("conv2dMaxPool");
+    expect(runs[0].ops.filter((op) => op === "conv2dMaxPool")).toHaveLength(2);
     expect(runs[1].ops).not.toContain("conv2dMaxPool");
-    expect(runs[0].losses).toEqual(runs[1].losses);
-    for (let i = 0; i < runs[0].weights.length; i++) expect(runs[0].weights[i]).toEqual(runs[1].weights[i]);
+    // The first loss comes before any update: the forward is the same bit for bit.
+    expect(runs[0].losses[0]).toBe(runs[1].losses[0]);
+    expectClose(runs[0].losses, runs[1].losses, 1e-6, 1e-5);
+    // Adam's first steps move every weight by about the learning rate, whatever the gradient's size.
+    for (let i = 0; i < runs[0].weights.length; i++) expectClose(runs[0].weights[i], runs[1].weights[i], 1e-5, 1e-4);
   });
 
   it("save and load round-trip to identical predictions", async () => {

@@ -1,16 +1,22 @@
 // conv2dMaxPool: conv2d (bias, optional relu) then 2x2 max pooling with stride 2 ('valid'), as one
-// op (kernels/conv_pool.ts). Each pair of output rows is pooled while it is in L1, so the
-// full-resolution activation and its gradient (6.4 MB each for conv1 at batch 32) are never
-// written, and the backward never reads them back. The values and gradients are those of
-// maxPool2d(conv2d(...)), bit for bit, on any thread count (tested).
-//
-// It applies where the direct kernels do (few taps per output: conv1), with channels a multiple
-// of 4 and an input that needs no gradient (a network's first layer); elsewhere it runs the two
-// ops. Sequential runs a Conv2D followed by a 2x2 MaxPooling2D through it (Conv2D.fusedWith).
+// op. Two ways, by shape:
+// - Few taps per output (conv1): kernels/conv_pool.ts computes each pair of output rows and pools
+//   it while it is in L1, so the full-resolution activation and its gradient (6.4 MB each for
+//   conv1 at batch 32) are never written, and the backward never reads them back. Values and
+//   gradients are those of maxPool2d(conv2d(...)), bit for bit, on any thread count (tested).
+//   It needs channels a multiple of 4 and an input that needs no gradient.
+// - Otherwise, with input channels a multiple of 4 (conv2): conv2d's forward, then the pooling;
+//   the full-resolution activation is freed at once. The backward (kernels/conv_pool_sparse.ts)
+//   visits only the nonzero values of the convolution's output gradient (at most a quarter: one
+//   pixel of each window, where the pooled value is positive) instead of multiplying all of it.
+//   Values are maxPool2d(conv2d(...))'s bit for bit; gradients are the same sums in another order,
+//   the same bits on any thread count (tested).
+// Elsewhere it runs the two ops. Sequential runs a Conv2D followed by a 2x2 MaxPooling2D through
+// it (Conv2D.fusedWith).
 
 import { kernels } from "../../wasm/loader.js";
 import { itemRanges, runOverRanges } from "../../wasm/split.js";
-import { isGradEnabled, record } from "../tape.js";
+import { isGradEnabled, noGrad, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import { conv2d, convSetup, directFilter, directFilterInHalves, directForward, type Conv2dOptions } from "./conv2d.js";
 import { maxPool2d } from "./maxpool2d.js";
@@ -18,6 +24,7 @@ import { maxPool2d } from "./maxpool2d.js";
 interface ConvPoolKernels {
   conv2d_maxpool2x2_scratch_floats(ow: number, cin: number, kh: number, kw: number, sw: number, cout: number): number;
   conv2d_maxpool2x2_forward(...args: number[]): void;
+  conv2d_maxpool2x2_sparse_scratch_floats(kh: number, kw: number, cin: number, cout: number, windows: number): number;
 }
 
 /** maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 }), fused where it applies. */
@@ -28,7 +35,10 @@ export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, op
   // The fused backward computes the kernel gradient (and the bias's with it), never the input's.
   const gradsSupported = !xGrad && (kernel.requiresGrad ? directFilter(taps) : !bias?.requiresGrad);
   const fusable = directForward(taps) && gradsSupported && cout % 4 === 0 && oh >= 2 && ow >= 2;
-  if (!fusable) return maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 });
+  if (!fusable) {
+    if (cin % 4 === 0 && cout % 4 === 0 && oh >= 2 && ow >= 2) return convThenPoolSparseBackward(x, kernel, bias, options);
+    return maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 });
+  }
 
   const k = kernels<ConvPoolKernels>();
   const [poh, pw] = [oh >> 1, ow >> 1];
@@ -58,12 +68,51 @@ export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, op
     if (kernel.requiresGrad) {
       // In the halves conv2d's direct kernel gradient uses: the same sums as the unfused ops.
       dw = Tensor.empty(kernel.shape);
-      directFilterInHalves("conv2d_maxpool2x2_backward_filter", n, taps, dw, db, scratchFloats, n * (inBytes + 3 * outBytes),
+      directFilterInHalves("conv2d_maxpool2x2_backward_filter", n, taps, cout, dw, db, scratchFloats, n * (inBytes + 3 * outBytes),
         (start, count, dwHalf, dbHalf, scratchHalf) =>
           [x.ptr + start * inBytes, y.ptr + start * outBytes, arg.ptr + start * outBytes, gy.ptr + start * outBytes,
             dwHalf, dbHalf, scratchHalf, count, ...geometry]);
     }
     return bias ? [null, dw, db] : [null, dw];
+  });
+  return y;
+}
+
+/**
+ * conv2d's forward, then 2x2 pooling recording the winners; the backward from the pooled gradient's
+ * nonzero values (kernels/conv_pool_sparse.ts): the kernel and bias gradients in the two fixed
+ * halves of the batch that conv2d's direct kernel gradient uses, the input gradient image by image.
+ */
+function convThenPoolSparseBackward(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions): Tensor {
+  const { g, relu, taps } = convSetup("conv2dMaxPool", x, kernel, bias, options);
+  const [n, h, w, cin, oh, ow, cout] = g;
+  const k = kernels<ConvPoolKernels>();
+  const full = noGrad(() => conv2d(x, kernel, bias, options));
+  const [poh, pw] = [oh >> 1, ow >> 1];
+  const y = Tensor.empty([n, poh, pw, cout]);
+  // The winners' places in their windows, 0..3 (i32 bit patterns in a float32-sized buffer).
+  const arg = Tensor.empty(y.shape);
+  const fullBytes = oh * ow * cout * 4;
+  const outBytes = poh * pw * cout * 4;
+  runOverRanges("maxpool2x2_positions_forward", n, n * (fullBytes + 2 * outBytes), (start, count) =>
+    [full.ptr + start * fullBytes, y.ptr + start * outBytes, arg.ptr + start * outBytes, count, oh, ow, cout]);
+  full.dispose();
+
+  const inputs = bias ? [x, kernel, bias] : [x, kernel];
+  if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
+    arg.dispose();
+    return y;
+  }
+  record("conv2dMaxPool", inputs, y, (gy) => {
+    const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
+    const dw = kernel.requiresGrad ? Tensor.empty(kernel.shape) : null;
+    const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
+    const inBytes = h * w * cin * 4;
+    directFilterInHalves("conv2d_maxpool2x2_backward_sparse", n, taps, cout, dw, db, k.conv2d_maxpool2x2_sparse_scratch_floats(g[7], g[8], cin, cout, poh * pw),
+      n * ((dx ? 2 : 1) * inBytes + 3 * outBytes), (start, count, dwHalf, dbHalf, scratch) =>
+        [x.ptr + start * inBytes, kernel.ptr, y.ptr + start * outBytes, arg.ptr + start * outBytes, gy.ptr + start * outBytes,
+          dx ? dx.ptr + start * inBytes : 0, dwHalf, dbHalf, scratch, count, ...g.slice(1), relu]);
+    return bias ? [dx, dw, db] : [dx, dw];
   });
   return y;
 }

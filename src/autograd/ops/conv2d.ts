@@ -130,28 +130,27 @@ export function directFilter(taps: number): boolean {
  * A direct kernel gradient (`kernel`) summed over a batch of n in two fixed halves, each into its
  * own buffers (dw with the taps rounded up to 4, as the kernels write them; db if given), then
  * added: the halves run on two threads when there are, and the sums are the same bit for bit
- * either way. `share(start, count, dw, db, scratch)` gives a half's arguments (pointers; db 0 when
- * none); `bytes`: what the whole batch touches. Writes dw (the kernel's shape) and db.
+ * either way. `share(start, count, dw, db, scratch)` gives a half's arguments (pointers; dw and db
+ * 0 when not given); `bytes`: what the whole batch touches. Writes dw (the kernel's shape) and db.
  */
-export function directFilterInHalves(kernel: string, n: number, taps: number, dw: Tensor, db: Tensor | null,
+export function directFilterInHalves(kernel: string, n: number, taps: number, cout: number, dw: Tensor | null, db: Tensor | null,
                                      scratchFloats: number, bytes: number,
                                      share: (start: number, count: number, dw: number, db: number, scratch: number) => number[]): void {
   const k = kernels<ConvKernels>();
-  const cout = dw.shape[3];
   const halves: [number, number][] = n >= 2 ? [[0, n >> 1], [n >> 1, n - (n >> 1)]] : [[0, n]];
-  const outs = halves.map(() => Tensor.empty([(taps + 3) & ~3, cout]));
+  const outs = dw ? halves.map(() => Tensor.empty([(taps + 3) & ~3, cout])) : null;
   const dbs = db ? halves.map((_, i) => (i === 0 ? db : Tensor.empty([cout]))) : null;
   const scratch = halves.map(() => Tensor.empty([scratchFloats]));
-  const shares = halves.map(([start, count], i) => share(start, count, outs[i].ptr, dbs ? dbs[i].ptr : 0, scratch[i].ptr));
+  const shares = halves.map(([start, count], i) => share(start, count, outs ? outs[i].ptr : 0, dbs ? dbs[i].ptr : 0, scratch[i].ptr));
   if (shares.length === 2 && itemRanges(n, bytes).length >= 2) parallelRun(kernel, shares);
   else for (const args of shares) (k as unknown as Record<string, (...a: number[]) => void>)[kernel](...args);
-  if (outs.length === 2) k.accumulate(outs[0].ptr, outs[1].ptr, outs[0].size);
+  if (outs && outs.length === 2) k.accumulate(outs[0].ptr, outs[1].ptr, outs[0].size);
   if (dbs && dbs.length === 2) {
     k.accumulate(dbs[0].ptr, dbs[1].ptr, cout);
     dbs[1].dispose();
   }
-  dw.view().set(outs[0].view().subarray(0, dw.size));
-  for (const t of [...outs, ...scratch]) t.dispose();
+  if (dw && outs) dw.view().set(outs[0].view().subarray(0, dw.size));
+  for (const t of [...(outs ?? []), ...scratch]) t.dispose();
 }
 
 export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
@@ -228,7 +227,7 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
         const dzBytes = oh * ow * cout * 4;
         const masked = fused && relu;
         // dz is gy itself when fused (masked by y in the kernel) or without relu.
-        directFilterInHalves("conv2d_direct_backward_filter", n, taps, dw, fused ? db : null,
+        directFilterInHalves("conv2d_direct_backward_filter", n, taps, cout, dw, fused ? db : null,
           k.conv2d_direct_filter_scratch_floats(ow, cin, kh, kw, sh, sw, masked ? cout : 0),
           n * (inBytes + (masked ? 2 : 1) * dzBytes), (start, count, dwHalf, dbHalf, scratch) =>
             [x.ptr + start * inBytes, masked ? y.ptr + start * dzBytes : 0, dz.ptr + start * dzBytes, dwHalf, dbHalf, scratch,

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { conv2d, conv2dMaxPool, Generator, gradcheck, maxPool2d, tensor, Tensor, tidy } from "../../../src/index.js";
+import { conv2d, conv2dMaxPool, Generator, gradcheck, maxPool2d, memoryStats, tensor, Tensor, tidy } from "../../../src/index.js";
 import { conv2dReference, conv2dReferenceBackward } from "../../reference/conv2d.js";
 import { maxPool2dReference, maxPool2dReferenceBackward } from "../../reference/maxpool2d.js";
 import { expectClose, setup } from "../../helpers/setup.js";
@@ -43,7 +43,10 @@ function data(c: Case) {
 
 const options = (c: Case) => ({ strides: c.strides, padding: c.padding, activation: c.relu ? "relu" as const : "linear" as const });
 
-/** y, and the gradients of x (if it requires one), the kernel and the bias, for an output gradient of sin(i). */
+/**
+ * y, and the gradients of x (if it requires one), the kernel and the bias, for an output gradient
+ * of sin(i), zero at every third value (as dropout after the pooling leaves it).
+ */
 function run(c: Case, fused: boolean, xGrad = false): { y: Float32Array; op: string; dx?: Float32Array; dk: Float32Array; db?: Float32Array } {
   return tidy(() => {
     const d = data(c);
@@ -52,7 +55,7 @@ function run(c: Case, fused: boolean, xGrad = false): { y: Float32Array; op: str
     const b = d.b ? tensor(d.b, [c.cout], { requiresGrad: true }) : null;
     const y = fused ? conv2dMaxPool(x, k, b, options(c)) : maxPool2d(conv2d(x, k, b, options(c)), { poolSize: 2 });
     const op = y.node!.op;
-    y.backward(tensor(Array.from({ length: y.size }, (_, i) => Math.sin(i)), y.shape));
+    y.backward(tensor(Array.from({ length: y.size }, (_, i) => (i % 3 === 2 ? 0 : Math.sin(i))), y.shape));
     return { y: y.toArray(), op, dx: xGrad ? x.grad!.toArray() : undefined, dk: k.grad!.toArray(), db: b?.grad!.toArray() };
   });
 }
@@ -77,7 +80,7 @@ describe("conv2dMaxPool", () => {
         const d = data(c);
         const conv = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: c.strides, padding: c.padding, relu: c.relu });
         const pool = maxPool2dReference(conv.y, conv.shape, { poolSize: [2, 2], strides: [2, 2], padding: "valid" });
-        const gy = Float32Array.from({ length: pool.y.length }, (_, i) => Math.sin(i));
+        const gy = Float32Array.from({ length: pool.y.length }, (_, i) => (i % 3 === 2 ? 0 : Math.sin(i)));
         const gConv = maxPool2dReferenceBackward(conv.y.length, pool.argmax, gy);
         const ref = conv2dReferenceBackward(d.x, d.xShape, d.k, d.kShape, conv.y, gConv, { strides: c.strides, padding: c.padding, relu: c.relu });
         const got = run(c, true);
@@ -145,4 +148,94 @@ describe("conv2dMaxPool", () => {
       expect(() => conv2dMaxPool(x, tensor(new Float32Array(8), [2, 2, 2, 1]), null)).toThrow(/conv2dMaxPool: input has 1 channels, kernel expects 2/);
       expect(() => conv2dMaxPool(x, tensor(new Float32Array(4), [2, 2, 1, 1]), null, { activation: "tanh" as "relu" })).toThrow(/conv2dMaxPool: activation/);
     }));
+});
+
+/**
+ * Shapes that take the other way: input and output channels multiples of 4 and more than 16 taps
+ * per output (or an input that needs a gradient), so the backward visits the pooled gradient's
+ * nonzero values (kernels/conv_pool_sparse.ts); 36 input channels exercise its 4-channel tail.
+ */
+const sparseCases = fc.record({
+  n: fc.integer({ min: 1, max: 3 }), h: fc.integer({ min: 2, max: 9 }), w: fc.integer({ min: 2, max: 9 }),
+  cin: fc.constantFrom(4, 8, 12, 36), cout: fc.constantFrom(4, 8, 12),
+  kh: fc.integer({ min: 1, max: 3 }), kw: fc.integer({ min: 1, max: 3 }),
+  strides: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+  padding: fc.constantFrom("same" as const, "valid" as const), bias: fc.boolean(), relu: fc.boolean(),
+  seed: fc.integer({ min: 0, max: 1e9 }), xGrad: fc.boolean(),
+}).filter((c) => {
+  const out = (n: number, k: number, s: number) => (c.padding === "same" ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1);
+  const fits = c.kh <= c.h && c.kw <= c.w;
+  return fits && out(c.h, c.kh, c.strides[0]) >= 2 && out(c.w, c.kw, c.strides[1]) >= 2 && (c.xGrad || c.kh * c.kw * c.cin > 16);
+});
+
+describe("conv2dMaxPool, backward from the pooled gradient's nonzero values", () => {
+  it("gives maxPool2d(conv2d(...))'s values bit for bit and its gradients to float rounding", () => {
+    fc.assert(
+      fc.property(sparseCases, (c) => {
+        const fused = run(c, true, c.xGrad);
+        const separate = run(c, false, c.xGrad);
+        expect(fused.op).toBe("conv2dMaxPool");
+        expect(fused.y).toEqual(separate.y);
+        expectClose(fused.dk, separate.dk, 1e-5, 1e-4);
+        if (c.bias) expectClose(fused.db!, separate.db!, 1e-5, 1e-4);
+        if (c.xGrad) expectClose(fused.dx!, separate.dx!, 1e-5, 1e-4);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("matches the plain TypeScript reference (conv2d then max pooling, float64 sums)", () => {
+    fc.assert(
+      fc.property(sparseCases, (c) => {
+        const d = data(c);
+        const conv = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: c.strides, padding: c.padding, relu: c.relu });
+        const pool = maxPool2dReference(conv.y, conv.shape, { poolSize: [2, 2], strides: [2, 2], padding: "valid" });
+        const gy = Float32Array.from({ length: pool.y.length }, (_, i) => (i % 3 === 2 ? 0 : Math.sin(i)));
+        const gConv = maxPool2dReferenceBackward(conv.y.length, pool.argmax, gy);
+        const ref = conv2dReferenceBackward(d.x, d.xShape, d.k, d.kShape, conv.y, gConv, { strides: c.strides, padding: c.padding, relu: c.relu });
+        const got = run(c, true, true);
+        expectClose(got.y, pool.y, 1e-5, 1e-5);
+        expectClose(got.dk, ref.dk, 1e-4, 1e-4);
+        expectClose(got.dx!, ref.dx, 1e-4, 1e-4);
+        if (c.bias) expectClose(got.db!, ref.db, 1e-4, 1e-4);
+      }),
+    );
+  });
+
+  it("passes gradcheck for the input, the kernel and the bias, away from the relu kink and pooling ties", () => {
+    const small = sparseCases.filter((c) => {
+      if (c.n > 2 || c.h > 5 || c.w > 5 || c.cin > 12 || c.cout > 8) return false;
+      const d = data(c);
+      const z = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: c.strides, padding: c.padding }).y;
+      if (c.relu && !z.every((v) => Math.abs(v) > 2e-2)) return false;
+      const sorted = Array.from(z).sort((a, b) => a - b);
+      return sorted.every((v, i) => i === 0 || v - sorted[i - 1] > 2e-2);
+    });
+    fc.assert(
+      fc.property(small, (c) =>
+        tidy(() => {
+          const d = data(c);
+          const inputs = [tensor(d.x, d.xShape, { requiresGrad: true }), tensor(d.k, d.kShape, { requiresGrad: true })];
+          if (d.b) inputs.push(tensor(d.b, [c.cout], { requiresGrad: true }));
+          const fn = (x: Tensor, k: Tensor, b?: Tensor) => conv2dMaxPool(x, k, b ?? null, options(c));
+          return gradcheck(fn, inputs, { eps: 1e-3, atol: 1e-2, rtol: 1e-2 }).ok;
+        }),
+      ),
+      { numRuns: 10 },
+    );
+  });
+
+  it("keeps no full-resolution activation for the backward: it frees the convolution's output at once", () => {
+    const c: Case = { n: 4, h: 14, w: 14, cin: 64, cout: 32, kh: 2, kw: 2, strides: [1, 1], padding: "same", bias: true, relu: true, seed: 7 };
+    const d = data(c);
+    tidy(() => {
+      const x = tensor(d.x, d.xShape, { requiresGrad: true });
+      const k = tensor(d.k, d.kShape, { requiresGrad: true });
+      const b = tensor(d.b!, [c.cout], { requiresGrad: true });
+      const before = memoryStats().liveBytes;
+      const y = conv2dMaxPool(x, k, b, options(c));
+      // The pooled output and its winners' places: 2 x [4, 7, 7, 32] floats, nothing of [4, 14, 14, 32].
+      expect(memoryStats().liveBytes - before).toBeLessThan(2 * y.size * 4 + 1024);
+    });
+  });
 });

@@ -1,7 +1,7 @@
 // Convolutions (implicit GEMM split by rows, direct kernels split by images, the direct kernel
 // gradient by two fixed halves of the batch, fused with the relu mask and db or not) and max
 // pooling split across 2 threads give bit-identical results to 1 thread, as does the fused
-// convolution + pooling (conv2dMaxPool).
+// convolution + pooling (conv2dMaxPool, both of its ways).
 import { afterAll, describe, expect, it } from "vitest";
 import { conv2d, conv2dMaxPool, init, maxPool2d, shutdown, tensor, threadCount, tidy } from "../../../src/index.js";
 import { conv2dStrategy, type Conv2dPath } from "../../../src/autograd/ops/conv2d.js";
@@ -44,6 +44,9 @@ describe("conv2d on threads", () => {
       [[32, 28, 28, 1], [2, 2, 1, 64], 1, "auto", false], [[33, 20, 20, 2], [2, 2, 2, 21], 1, "direct", false],
       // conv1 and its pooling as one op (images split for the forward, two halves for dW, db).
       [[32, 28, 28, 1], [2, 2, 1, 64], 1, "auto", false, true], [[33, 21, 19, 2], [2, 2, 2, 20], 1, "auto", false, true],
+      // conv2 and its pooling as one op, the backward from the pooled gradient's nonzeros (two
+      // halves for dW, db; dx image by image); odd sizes, stride 2 and 36 channels (32 + 4).
+      [[32, 14, 14, 64], [2, 2, 64, 32], 1, "auto", true, true], [[33, 15, 13, 36], [3, 2, 36, 12], 2, "auto", true, true],
     ];
     const results: Float32Array[][][] = [];
     for (const threads of [1, 2]) {

@@ -1,0 +1,243 @@
+// The backward of a convolution (bias, optional relu) followed by 2x2 max pooling with stride 2,
+// from the pooled gradient alone. Max pooling passes each pooled value's gradient to one pixel of
+// its window, and relu keeps it only where the pooled value is positive, so at most a quarter of
+// the convolution's output gradient is not zero (conv2 of the tutorial at batch 32: about a tenth,
+// with dropout after the pooling). The dense kernels multiply all of it; this one visits only the
+// nonzero values (g at output pixel p, channel c):
+//   dx[p's taps] += g · w[c]     grouped by pixel: 32 channels of dx stay in registers while
+//                                every channel that won at p adds to them
+//   dw[c] += g · x[p's taps]     grouped by channel: 32 taps of dw stay in registers while
+//                                every pixel where c won adds to them
+//   db[c] += g
+// The forward pools with maxpool2x2_positions_forward, which records each winner's place in its
+// window (0..3), so the backward needs no division to find it.
+// Sums run image by image, and within an image window by window, channel by channel: the input
+// gradient of an image depends only on that image, so ranges of images give the same bits on any
+// thread count; the kernel and bias gradients are summed per range (the caller adds fixed halves).
+// Channels are multiples of 4 (SIMD rows of the input, of its gradient and of the pooled values).
+
+import { fillRun } from "./runs";
+import { madd } from "./madd";
+import { pool2x2_window } from "./pool_window";
+
+/**
+ * y[n, oh/2, ow/2, c] = 2x2 max pooling with stride 2 of x[n, oh, ow, c] (rows or columns past
+ * the last whole window left out), arg = the winner's place in its window, 0..3 row-major (i32):
+ * the values and the tie rule (the first maximum) of maxpool2d_forward. c a multiple of 4.
+ */
+export function maxpool2x2_positions_forward(x: usize, y: usize, arg: usize, n: i32, oh: i32, ow: i32, c: i32): void {
+  const row = <usize>c << 2;
+  const down = <usize>ow * row;
+  const poh = oh >> 1, pw = ow >> 1;
+  let yp = y;
+  let ap = arg;
+  for (let img = 0; img < n; img++) {
+    for (let py = 0; py < poh; py++) {
+      const top = x + (<usize>((img * oh + 2 * py) * ow) * row);
+      for (let px = 0; px < pw; px++) {
+        pool2x2_window(top + <usize>(2 * px) * row, row, down, yp, ap, row,
+          i32x4.splat(0), i32x4.splat(1), i32x4.splat(2), i32x4.splat(3));
+        yp += row;
+        ap += row;
+      }
+    }
+  }
+}
+
+/**
+ * Scratch floats: the kernel transposed to [cout][taps], its gradient in that layout, a zero input
+ * pixel (cin), the 4 window pixels' lists of (channel, g) (cout each), and per channel a count and
+ * one entry per window (g and the kh·kw pointers of its input pixels).
+ */
+export function conv2d_maxpool2x2_sparse_scratch_floats(kh: i32, kw: i32, cin: i32, cout: i32, windows: i32): i32 {
+  return 2 * kh * kw * cin * cout + cin + 8 * cout + ((cout + 3) & ~3) + cout * windows * (1 + kh * kw);
+}
+
+/**
+ * dx (if not 0: [n, h, w, cin], overwritten), dw (if not 0: [taps rounded up to 4][cout],
+ * overwritten) and db (if not 0: [cout], overwritten) of y = maxpool2x2(act(conv(x, wt) + b)),
+ * from the pooled output y, its winners' places arg (maxpool2x2_positions_forward) and its
+ * gradient gy. oh, ow: the convolution's output size. cin and cout multiples of 4.
+ */
+export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, y: usize, arg: usize, gy: usize,
+                                                  dx: usize, dw: usize, db: usize, scratch: usize,
+                                                  n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
+                                                  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32): void {
+  const taps = kh * kw * cin;
+  const kernelPixels = kh * kw;
+  const pw = ow >> 1;
+  const windows = (oh >> 1) * pw;
+  const wT = scratch;
+  const dwT = wT + (<usize>(taps * cout) << 2);
+  const zeroPixel = dwT + (<usize>(taps * cout) << 2);
+  const lists = zeroPixel + (<usize>cin << 2); // 4 lists of up to cout (channel, g) pairs
+  const counts = lists + (<usize>(8 * cout) << 2); // per channel: entries in its bucket
+  const buckets = counts + (<usize>((cout + 3) & ~3) << 2); // per channel: `windows` entries
+  const entryBytes = <usize>(1 + kernelPixels) << 2;
+  const bucketBytes = <usize>windows * entryBytes;
+
+  // The kernel's column for output channel c becomes row c: contiguous taps.
+  for (let t = 0; t < taps; t++) {
+    for (let c = 0; c < cout; c++) store<f32>(wT + (<usize>(c * taps + t) << 2), load<f32>(wt + (<usize>(t * cout + c) << 2)));
+  }
+  fillRun(zeroPixel, cin, 0);
+  if (dw) fillRun(dwT, taps * cout, 0);
+  if (db) fillRun(db, cout, 0);
+  const imageFloats = h * w * cin;
+  if (dx) fillRun(dx, n * imageFloats, 0);
+  const pixelBytes = <usize>cin << 2;
+  const zero = f32x4.splat(0);
+  let q: usize = 0; // pooled value index
+  for (let img = 0; img < n; img++) {
+    const xi = x + (<usize>(img * imageFloats) << 2);
+    const dxi = dx + (<usize>(img * imageFloats) << 2);
+    fillRun(counts, cout, 0);
+    for (let win = 0; win < windows; win++) {
+      const oy0 = (win / pw) << 1, ox0 = (win % pw) << 1;
+      let n0 = 0, n1 = 0, n2 = 0, n3 = 0;
+      for (let c0 = 0; c0 < cout; c0 += 4, q += 4) {
+        // The nonzero gradients (NaN included) that relu lets through, 4 channels at a time: the
+        // winner's value is the pooled one, and where it is not > 0 (NaN included) relu passes none.
+        const g4 = v128.load(gy + (q << 2));
+        const pass = v128.and(v128.not(f32x4.eq(g4, zero)),
+          relu ? f32x4.gt(v128.load(y + (q << 2)), zero) : i32x4.splat(-1));
+        let bits = i32x4.bitmask(pass);
+        while (bits) {
+          const lane = ctz(bits);
+          bits &= bits - 1;
+          const c = c0 + lane;
+          const o = (q + <usize>lane) << 2;
+          const g = load<f32>(gy + o);
+          if (db) store<f32>(db + (<usize>c << 2), load<f32>(db + (<usize>c << 2)) + g);
+          const a = load<i32>(arg + o);
+          // Into the winning pixel's list, for dx.
+          const count = a == 0 ? n0++ : a == 1 ? n1++ : a == 2 ? n2++ : n3++;
+          const slot = lists + (<usize>(a * 2 * cout + 2 * count) << 2);
+          store<i32>(slot, c);
+          store<f32>(slot, g, 4);
+          if (!dw) continue;
+          // Into the channel's bucket, for dw: g and the pointers of the window's input pixels.
+          const k = load<i32>(counts + (<usize>c << 2));
+          store<i32>(counts + (<usize>c << 2), k + 1);
+          let e = buckets + <usize>c * bucketBytes + <usize>k * entryBytes;
+          store<f32>(e, g);
+          const iy0 = (oy0 + (a >> 1)) * sh - pt, ix0 = (ox0 + (a & 1)) * sw - pl;
+          for (let ky = 0; ky < kh; ky++) {
+            for (let kx = 0; kx < kw; kx++) {
+              e += 4;
+              const iy = iy0 + ky, ix = ix0 + kx;
+              const inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+              store<u32>(e, inside ? <u32>(xi + <usize>(iy * w + ix) * pixelBytes) : <u32>zeroPixel);
+            }
+          }
+        }
+      }
+      if (!dx) continue;
+      for (let a = 0; a < 4; a++) {
+        const count = a == 0 ? n0 : a == 1 ? n1 : a == 2 ? n2 : n3;
+        if (count == 0) continue;
+        const list = lists + (<usize>(a * 2 * cout) << 2);
+        const iy0 = (oy0 + (a >> 1)) * sh - pt, ix0 = (ox0 + (a & 1)) * sw - pl;
+        for (let ky = max(0, -iy0); ky < min(kh, h - iy0); ky++) {
+          for (let kx = max(0, -ix0); kx < min(kw, w - ix0); kx++) {
+            const dxp = dxi + <usize>((iy0 + ky) * w + ix0 + kx) * pixelBytes;
+            const tap = wT + (<usize>((ky * kw + kx) * cin) << 2);
+            scatterPixel(dxp, list, count, tap, <usize>taps << 2, cin);
+          }
+        }
+      }
+    }
+    if (!dw) continue;
+    for (let c = 0; c < cout; c++) {
+      const count = load<i32>(counts + (<usize>c << 2));
+      if (count == 0) continue;
+      const bucket = buckets + <usize>c * bucketBytes;
+      for (let kp = 0; kp < kernelPixels; kp++) {
+        gatherChannel(dwT + (<usize>(c * taps + kp * cin) << 2), bucket, count, entryBytes, <usize>(1 + kp) << 2, cin);
+      }
+    }
+  }
+  if (dw) {
+    // Back to the kernel's layout, rows rounded up to 4 (zero).
+    for (let t = 0; t < taps; t++) {
+      for (let c = 0; c < cout; c++) store<f32>(dw + (<usize>(t * cout + c) << 2), load<f32>(dwT + (<usize>(c * taps + t) << 2)));
+    }
+    fillRun(dw + (<usize>(taps * cout) << 2), (((taps + 3) & ~3) - taps) * cout, 0);
+  }
+}
+
+/**
+ * dxp[0..cin) += Σ over the list's (channel c, g) of g · wT row c at `tap` (rows rowBytes apart).
+ * 32 channels of dx at a time in 8 accumulators: enough independent sums to hide the FMA latency.
+ */
+// @ts-ignore: decorator
+@inline function scatterPixel(dxp: usize, list: usize, count: i32, tap: usize, rowBytes: usize, cin: i32): void {
+  let ci = 0;
+  for (; ci + 32 <= cin; ci += 32) {
+    const d = dxp + (<usize>ci << 2);
+    let a0 = v128.load(d), a1 = v128.load(d, 16), a2 = v128.load(d, 32), a3 = v128.load(d, 48);
+    let a4 = v128.load(d, 64), a5 = v128.load(d, 80), a6 = v128.load(d, 96), a7 = v128.load(d, 112);
+    let e = list;
+    const end = list + (<usize>(2 * count) << 2);
+    for (; e < end; e += 8) {
+      const wp = tap + <usize>load<i32>(e) * rowBytes + (<usize>ci << 2);
+      const g = v128.load32_splat(e, 4);
+      a0 = madd(g, v128.load(wp), a0);
+      a1 = madd(g, v128.load(wp, 16), a1);
+      a2 = madd(g, v128.load(wp, 32), a2);
+      a3 = madd(g, v128.load(wp, 48), a3);
+      a4 = madd(g, v128.load(wp, 64), a4);
+      a5 = madd(g, v128.load(wp, 80), a5);
+      a6 = madd(g, v128.load(wp, 96), a6);
+      a7 = madd(g, v128.load(wp, 112), a7);
+    }
+    v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48);
+    v128.store(d, a4, 64); v128.store(d, a5, 80); v128.store(d, a6, 96); v128.store(d, a7, 112);
+  }
+  for (; ci < cin; ci += 4) {
+    const d = dxp + (<usize>ci << 2);
+    let a0 = v128.load(d);
+    for (let i = 0; i < count; i++) {
+      const e = list + (<usize>(2 * i) << 2);
+      a0 = madd(v128.load32_splat(e, 4), v128.load(tap + <usize>load<i32>(e) * rowBytes + (<usize>ci << 2)), a0);
+    }
+    v128.store(d, a0);
+  }
+}
+
+/**
+ * dwp[0..cin) += Σ over the bucket's entries (g, pointers) of g · the input pixel at the pointer
+ * `pointer` bytes into the entry. 32 taps of dw at a time in 8 accumulators.
+ */
+// @ts-ignore: decorator
+@inline function gatherChannel(dwp: usize, bucket: usize, count: i32, entryBytes: usize, pointer: usize, cin: i32): void {
+  const end = bucket + <usize>count * entryBytes;
+  let ci = 0;
+  for (; ci + 32 <= cin; ci += 32) {
+    const d = dwp + (<usize>ci << 2);
+    let a0 = v128.load(d), a1 = v128.load(d, 16), a2 = v128.load(d, 32), a3 = v128.load(d, 48);
+    let a4 = v128.load(d, 64), a5 = v128.load(d, 80), a6 = v128.load(d, 96), a7 = v128.load(d, 112);
+    for (let e = bucket; e < end; e += entryBytes) {
+      const xp = <usize>load<u32>(e + pointer) + (<usize>ci << 2);
+      const g = v128.load32_splat(e);
+      a0 = madd(g, v128.load(xp), a0);
+      a1 = madd(g, v128.load(xp, 16), a1);
+      a2 = madd(g, v128.load(xp, 32), a2);
+      a3 = madd(g, v128.load(xp, 48), a3);
+      a4 = madd(g, v128.load(xp, 64), a4);
+      a5 = madd(g, v128.load(xp, 80), a5);
+      a6 = madd(g, v128.load(xp, 96), a6);
+      a7 = madd(g, v128.load(xp, 112), a7);
+    }
+    v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48);
+    v128.store(d, a4, 64); v128.store(d, a5, 80); v128.store(d, a6, 96); v128.store(d, a7, 112);
+  }
+  for (; ci < cin; ci += 4) {
+    const d = dwp + (<usize>ci << 2);
+    let a0 = v128.load(d);
+    for (let e = bucket; e < end; e += entryBytes) {
+      a0 = madd(v128.load32_splat(e), v128.load(<usize>load<u32>(e + pointer) + (<usize>ci << 2)), a0);
+    }
+    v128.store(d, a0);
+  }
+}
