@@ -4,9 +4,9 @@
 // the convolution's output gradient is not zero (conv2 of the tutorial at batch 32: about a tenth,
 // with dropout after the pooling). The dense kernels multiply all of it; this one visits only the
 // nonzero values (g at output pixel p, channel c):
-//   dx[p's taps] += g · w[c]     grouped by pixel: 32 channels of dx stay in registers while
+//   dx[p's taps] += g · w[c]     grouped by pixel: 24 channels of dx stay in registers while
 //                                every channel that won at p adds to them
-//   dw[c] += g · x[p's taps]     grouped by channel: 32 taps of dw stay in registers while
+//   dw[c] += g · x[p's taps]     grouped by channel: 24 taps of dw stay in registers while
 //                                every pixel where c won adds to them
 //   db[c] += g
 // The forward pools with maxpool2x2_positions_forward, which records each winner's place in its
@@ -166,20 +166,22 @@ export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, y: usize,
   }
 }
 
+// V8 loads all of an iteration's vectors before its FMAs: accumulators, loaded vectors and the
+// splat must fit in its 15 xmm registers, so 6 accumulators (13 registers) at a time; 8 spilled
+// one accumulator to the stack, a store and a load on every entry's dependency chain.
+
 /**
- * dxp[0..cin) += Σ over the list's (channel c, g) of g · wT row c at `tap` (rows rowBytes apart).
- * 32 channels of dx at a time in 8 accumulators: enough independent sums to hide the FMA latency.
+ * dxp[0..cin) += Σ over the list's (channel c, g) of g · wT row c at `tap` (rows rowBytes apart):
+ * 24 channels of dx at a time in registers, then 16, then 4.
  */
 // @ts-ignore: decorator
 @inline function scatterPixel(dxp: usize, list: usize, count: i32, tap: usize, rowBytes: usize, cin: i32): void {
+  const end = list + (<usize>(2 * count) << 2);
   let ci = 0;
-  for (; ci + 32 <= cin; ci += 32) {
+  for (; ci + 24 <= cin; ci += 24) {
     const d = dxp + (<usize>ci << 2);
-    let a0 = v128.load(d), a1 = v128.load(d, 16), a2 = v128.load(d, 32), a3 = v128.load(d, 48);
-    let a4 = v128.load(d, 64), a5 = v128.load(d, 80), a6 = v128.load(d, 96), a7 = v128.load(d, 112);
-    let e = list;
-    const end = list + (<usize>(2 * count) << 2);
-    for (; e < end; e += 8) {
+    let a0 = v128.load(d), a1 = v128.load(d, 16), a2 = v128.load(d, 32), a3 = v128.load(d, 48), a4 = v128.load(d, 64), a5 = v128.load(d, 80);
+    for (let e = list; e < end; e += 8) {
       const wp = tap + <usize>load<i32>(e) * rowBytes + (<usize>ci << 2);
       const g = v128.load32_splat(e, 4);
       a0 = madd(g, v128.load(wp), a0);
@@ -188,17 +190,26 @@ export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, y: usize,
       a3 = madd(g, v128.load(wp, 48), a3);
       a4 = madd(g, v128.load(wp, 64), a4);
       a5 = madd(g, v128.load(wp, 80), a5);
-      a6 = madd(g, v128.load(wp, 96), a6);
-      a7 = madd(g, v128.load(wp, 112), a7);
+    }
+    v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48); v128.store(d, a4, 64); v128.store(d, a5, 80);
+  }
+  for (; ci + 16 <= cin; ci += 16) {
+    const d = dxp + (<usize>ci << 2);
+    let a0 = v128.load(d), a1 = v128.load(d, 16), a2 = v128.load(d, 32), a3 = v128.load(d, 48);
+    for (let e = list; e < end; e += 8) {
+      const wp = tap + <usize>load<i32>(e) * rowBytes + (<usize>ci << 2);
+      const g = v128.load32_splat(e, 4);
+      a0 = madd(g, v128.load(wp), a0);
+      a1 = madd(g, v128.load(wp, 16), a1);
+      a2 = madd(g, v128.load(wp, 32), a2);
+      a3 = madd(g, v128.load(wp, 48), a3);
     }
     v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48);
-    v128.store(d, a4, 64); v128.store(d, a5, 80); v128.store(d, a6, 96); v128.store(d, a7, 112);
   }
   for (; ci < cin; ci += 4) {
     const d = dxp + (<usize>ci << 2);
     let a0 = v128.load(d);
-    for (let i = 0; i < count; i++) {
-      const e = list + (<usize>(2 * i) << 2);
+    for (let e = list; e < end; e += 8) {
       a0 = madd(v128.load32_splat(e, 4), v128.load(tap + <usize>load<i32>(e) * rowBytes + (<usize>ci << 2)), a0);
     }
     v128.store(d, a0);
@@ -207,16 +218,15 @@ export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, y: usize,
 
 /**
  * dwp[0..cin) += Σ over the bucket's entries (g, pointers) of g · the input pixel at the pointer
- * `pointer` bytes into the entry. 32 taps of dw at a time in 8 accumulators.
+ * `pointer` bytes into the entry: 24 taps of dw at a time in registers, then 16, then 4.
  */
 // @ts-ignore: decorator
 @inline function gatherChannel(dwp: usize, bucket: usize, count: i32, entryBytes: usize, pointer: usize, cin: i32): void {
   const end = bucket + <usize>count * entryBytes;
   let ci = 0;
-  for (; ci + 32 <= cin; ci += 32) {
+  for (; ci + 24 <= cin; ci += 24) {
     const d = dwp + (<usize>ci << 2);
-    let a0 = v128.load(d), a1 = v128.load(d, 16), a2 = v128.load(d, 32), a3 = v128.load(d, 48);
-    let a4 = v128.load(d, 64), a5 = v128.load(d, 80), a6 = v128.load(d, 96), a7 = v128.load(d, 112);
+    let a0 = v128.load(d), a1 = v128.load(d, 16), a2 = v128.load(d, 32), a3 = v128.load(d, 48), a4 = v128.load(d, 64), a5 = v128.load(d, 80);
     for (let e = bucket; e < end; e += entryBytes) {
       const xp = <usize>load<u32>(e + pointer) + (<usize>ci << 2);
       const g = v128.load32_splat(e);
@@ -226,11 +236,21 @@ export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, y: usize,
       a3 = madd(g, v128.load(xp, 48), a3);
       a4 = madd(g, v128.load(xp, 64), a4);
       a5 = madd(g, v128.load(xp, 80), a5);
-      a6 = madd(g, v128.load(xp, 96), a6);
-      a7 = madd(g, v128.load(xp, 112), a7);
+    }
+    v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48); v128.store(d, a4, 64); v128.store(d, a5, 80);
+  }
+  for (; ci + 16 <= cin; ci += 16) {
+    const d = dwp + (<usize>ci << 2);
+    let a0 = v128.load(d), a1 = v128.load(d, 16), a2 = v128.load(d, 32), a3 = v128.load(d, 48);
+    for (let e = bucket; e < end; e += entryBytes) {
+      const xp = <usize>load<u32>(e + pointer) + (<usize>ci << 2);
+      const g = v128.load32_splat(e);
+      a0 = madd(g, v128.load(xp), a0);
+      a1 = madd(g, v128.load(xp, 16), a1);
+      a2 = madd(g, v128.load(xp, 32), a2);
+      a3 = madd(g, v128.load(xp, 48), a3);
     }
     v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48);
-    v128.store(d, a4, 64); v128.store(d, a5, 80); v128.store(d, a6, 96); v128.store(d, a7, 112);
   }
   for (; ci < cin; ci += 4) {
     const d = dwp + (<usize>ci << 2);
