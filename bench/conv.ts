@@ -3,9 +3,9 @@
 // alone (the forward runs untimed before each sample), with only the named inputs requiring
 // gradients, so dW (with db and the relu mask) and dX are measured apart. Without dX, the direct
 // path's dW+db row is the fused kernel gradient (relu mask and db in the same pass, as conv1 in
-// training), the other paths write dZ first. conv1+pool1 rows: conv1 and its 2x2 pooling as one
-// op (conv2dMaxPool, as Sequential runs the tutorial's model) against the two ops one after the
-// other, forward and dW+db, with the ratio of the two medians.
+// training), the other paths write dZ first. conv1+pool1 and conv2+pool2 rows: each convolution
+// and its 2x2 pooling as one op (conv2dMaxPool, as Sequential runs the tutorial's model) against
+// the two ops one after the other, forward and backward, with the ratio of the two medians.
 
 import { conv2d, conv2dMaxPool, maxPool2d, Generator, tensor, tidy, type Tensor } from "../src/index.js";
 import { conv2dStrategy, type Conv2dPath } from "../src/autograd/ops/conv2d.js";
@@ -55,40 +55,51 @@ function measureSplit<T>(prepare: () => T, timed: (state: T) => void, quick: boo
   return summarize(samples);
 }
 
-/** conv1 and pool1 as one op and as two, forward and backward (dW+db: conv1's input is the data). */
+/**
+ * Each convolution and its pooling as one op and as two, forward and backward. conv1's backward
+ * is dW+db (its input is the data); conv2's is dX+dW+db, from a pooled gradient with a third of
+ * its values zero, as dropout(0.3) after the pooling leaves it in training.
+ */
 function fusedRows(quick: boolean): BenchRow[] {
-  const c = CONVS[0];
-  const [n, h, w] = c.x;
-  const cout = c.k[3];
-  const xv = random(size(c.x), 1);
-  const kv = random(size(c.k), 2);
-  const bv = random(cout, 3);
-  const gyv = random(n * (h / 2) * (w / 2) * cout, 4);
-  const opts = { padding: "same" as const, activation: "relu" as const };
-  const flops = 2 * n * h * w * cout * size(c.k.slice(0, 3));
-  const shape = `(${c.x})*(${c.k}) same relu, 2x2/2`;
-  const ways = {
-    fused: (x: Tensor, k: Tensor, b: Tensor) => conv2dMaxPool(x, k, b, opts),
-    separate: (x: Tensor, k: Tensor, b: Tensor) => maxPool2d(conv2d(x, k, b, opts)),
-  };
   const rows: BenchRow[] = [];
-  for (const pass of ["forward", "backward dW+db"]) {
-    const timings = Object.entries(ways).map(([way, op]) => {
-      const t = pass === "forward"
-        ? tidy(() => {
-          const [x, k, b] = [tensor(xv, c.x), tensor(kv, c.k), tensor(bv, [cout])];
-          return measure(() => tidy(() => void op(x, k, b)), { minMs: quick ? 150 : 600 });
-        })
-        : measureSplit(
-          () => ({ y: op(tensor(xv, c.x), tensor(kv, c.k, { requiresGrad: true }), tensor(bv, [cout], { requiresGrad: true })), gy: tensor(gyv, [n, h / 2, w / 2, cout]) }),
-          ({ y, gy }) => y.backward(gy),
-          quick,
-        );
-      return row({ group, name: `conv1+pool1 ${pass}`, shape, impl: `simd-${way}` }, t, { flops });
-    });
-    timings[0].extra = { "separate / fused": timings[1].medianMs / timings[0].medianMs };
-    rows.push(...timings);
-  }
+  CONVS.forEach((c, index) => {
+    const [n, h, w] = c.x;
+    const cout = c.k[3];
+    const xGrad = index > 0;
+    const xv = random(size(c.x), 1);
+    const kv = random(size(c.k), 2);
+    const bv = random(cout, 3);
+    const gyv = random(n * (h / 2) * (w / 2) * cout, 4).map((v, i) => (i % 3 === 2 ? 0 : v));
+    const opts = { padding: "same" as const, activation: "relu" as const };
+    const flops = 2 * n * h * w * cout * size(c.k.slice(0, 3));
+    const shape = `(${c.x})*(${c.k}) same relu, 2x2/2`;
+    const ways = {
+      fused: (x: Tensor, k: Tensor, b: Tensor) => conv2dMaxPool(x, k, b, opts),
+      separate: (x: Tensor, k: Tensor, b: Tensor) => maxPool2d(conv2d(x, k, b, opts)),
+    };
+    const backward = xGrad ? "backward dX+dW+db" : "backward dW+db";
+    for (const pass of ["forward", backward]) {
+      const timings = Object.entries(ways).map(([way, op]) => {
+        const t = pass === "forward"
+          ? tidy(() => {
+            const [x, k, b] = [tensor(xv, c.x), tensor(kv, c.k), tensor(bv, [cout])];
+            return measure(() => tidy(() => void op(x, k, b)), { minMs: quick ? 150 : 600 });
+          })
+          : measureSplit(
+            () => ({
+              y: op(tensor(xv, c.x, { requiresGrad: xGrad }), tensor(kv, c.k, { requiresGrad: true }), tensor(bv, [cout], { requiresGrad: true })),
+              gy: tensor(gyv, [n, h / 2, w / 2, cout]),
+            }),
+            ({ y, gy }) => y.backward(gy),
+            quick,
+          );
+        // The dense equivalent: the fused conv2 backward does fewer (it skips the zero gradients).
+        return row({ group, name: `${c.name}+pool${index + 1} ${pass}`, shape, impl: `simd-${way}` }, t, { flops: pass === "forward" ? flops : (xGrad ? 2 : 1) * flops });
+      });
+      timings[0].extra = { "separate / fused": timings[1].medianMs / timings[0].medianMs };
+      rows.push(...timings);
+    }
+  });
   return rows;
 }
 

@@ -147,9 +147,11 @@ interface Case extends GemmCase {
 }
 
 /**
- * conv2's three products as the model runs them, each one kernel call on one thread: the forward
- * and the input gradient as implicit GEMMs (A read from the image, no patch matrix), the kernel
- * gradient direct. The same FLOPs as "conv2 ... (as GEMM)" above, which the model does not run.
+ * conv2's three products on its dense paths, each one kernel call on one thread: the forward and
+ * the input gradient as implicit GEMMs (A read from the image, no patch matrix), the kernel
+ * gradient direct. The same FLOPs as "conv2 ... (as GEMM)" above. The model runs the forward so;
+ * its backward (conv2 with its pooling, conv2dMaxPool) visits only the nonzero gradients instead,
+ * and these two are conv2d's backward when it runs alone.
  */
 function modelConv2Rows(timing: MeasureOptions, peakNow: () => number, plainPeak: () => number, rounds: number): BenchRow[] {
   const k = kernels<PeakKernels>();
@@ -173,9 +175,9 @@ function modelConv2Rows(timing: MeasureOptions, peakNow: () => number, plainPeak
     const cases: [string, () => void][] = [
       ["conv2 forward (implicit GEMM, as the model runs it)",
         () => k.conv2d_implicit_forward(x.ptr, wt.ptr, bias.ptr, y.ptr, fwdScratch.ptr, ...geometry, 1, 1, 0, 0, 1, 0, pixels)],
-      ["conv2 input gradient (implicit GEMM, as the model runs it)",
+      ["conv2 input gradient (implicit GEMM, conv2d alone)",
         () => k.conv2d_implicit_input(y.ptr, wt.ptr, dx.ptr, inScratch.ptr, ...geometry, 0, 0, 0, pixels)],
-      ["conv2 kernel gradient + db (direct, as the model runs it)",
+      ["conv2 kernel gradient + db (direct, conv2d alone)",
         () => k.conv2d_direct_backward_filter(x.ptr, 0, y.ptr, dw.ptr, db.ptr, filterScratch.ptr, ...geometry, 1, 1, 0, 0)],
     ];
     return cases.map(([name, fn]) => {

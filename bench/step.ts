@@ -2,7 +2,7 @@
 // inference on the 10,000 test images, on real MNIST: the figures the mission is judged by. Plus
 // the 1-thread step on the other build of the kernels (relaxed SIMD, in a child node with the
 // flag when this one lacks it), to show what fused multiply-add buys; and the 1-thread step with
-// Sequential's layer fusion (conv1 + pool1 as conv2dMaxPool) against layer by layer.
+// Sequential's layer fusion (each Conv2D + MaxPooling2D as conv2dMaxPool) against layer by layer.
 
 import {
   Adam, Conv2D, Dense, init, kernelBuild, loadMnist, manualSeed, memoryStats, mnistDataset, relaxedSimdSupported, Sequential,
@@ -15,7 +15,11 @@ import { relaxedRowsInChild } from "./relaxed.js";
 
 export const group = "step";
 
-/** FLOPs of one training step: forward, then the kernel and input gradients (none for layer 1's input). */
+/**
+ * FLOPs of one training step as dense products: forward, then the kernel and input gradients (none
+ * for layer 1's input). The rate a row derives from it is an effective rate: conv2's backward
+ * (with its pooling, conv2dMaxPool) skips the zero gradients and does a fraction of its share.
+ */
 export function stepFlops(model: Sequential, batch: number): { forward: number; backward: number } {
   let shape = model.inputShape!;
   let forward = 0;
@@ -200,7 +204,7 @@ async function measureFusion(train: MnistSplit, quick: boolean): Promise<BenchRo
   const { forward, backward } = stepFlops(model, 32);
   model.dispose();
   const impl = implName(1);
-  return ["conv1+pool1 fused (as Sequential runs it)", "layer by layer"].map((how, slot) => {
+  return ["conv+pool fused (as Sequential runs it)", "layer by layer"].map((how, slot) => {
     const t = summarize(samples[slot]);
     const versus: Record<string, number> = slot === 0 ? { "fused speed-up": summarize(ratios).medianMs } : {};
     return row({ group, name: `train step, ${how}`, shape: "batch 32, blocks of 5 alternating", impl }, t, {
