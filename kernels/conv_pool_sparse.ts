@@ -46,8 +46,8 @@ export function maxpool2x2_positions_forward(x: usize, y: usize, arg: usize, n: 
 
 /**
  * Scratch floats: the kernel transposed to [cout][taps], its gradient in that layout, a zero input
- * pixel (cin), the 4 window pixels' lists of (channel, g) (cout each), and per channel a count and
- * one entry per window (g and the kh·kw pointers of its input pixels).
+ * pixel (cin), the 4 window pixels' lists of (g, the channel's row of wT) (cout each), and per
+ * channel a count and one entry per window (g and the kh·kw pointers of its input pixels).
  */
 export function conv2d_maxpool2x2_sparse_scratch_floats(kh: i32, kw: i32, cin: i32, cout: i32, windows: i32): i32 {
   return 2 * kh * kw * cin * cout + cin + 8 * cout + ((cout + 3) & ~3) + cout * windows * (1 + kh * kw);
@@ -70,7 +70,7 @@ export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, y: usize,
   const wT = scratch;
   const dwT = wT + (<usize>(taps * cout) << 2);
   const zeroPixel = dwT + (<usize>(taps * cout) << 2);
-  const lists = zeroPixel + (<usize>cin << 2); // 4 lists of up to cout (channel, g) pairs
+  const lists = zeroPixel + (<usize>cin << 2); // 4 lists of up to cout (g, wT row) pairs
   const counts = lists + (<usize>(8 * cout) << 2); // per channel: entries in its bucket
   const buckets = counts + (<usize>((cout + 3) & ~3) << 2); // per channel: `windows` entries
   const entryBytes = <usize>(1 + kernelPixels) << 2;
@@ -113,8 +113,8 @@ export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, y: usize,
           // Into the winning pixel's list, for dx.
           const count = a == 0 ? n0++ : a == 1 ? n1++ : a == 2 ? n2++ : n3++;
           const slot = lists + (<usize>(a * 2 * cout + 2 * count) << 2);
-          store<i32>(slot, c);
-          store<f32>(slot, g, 4);
+          store<f32>(slot, g);
+          store<u32>(slot, <u32>(wT + (<usize>(c * taps) << 2)), 4);
           if (!dw) continue;
           // Into the channel's bucket, for dw: g and the pointers of the window's input pixels.
           const k = load<i32>(counts + (<usize>c << 2));
@@ -141,8 +141,7 @@ export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, y: usize,
         for (let ky = max(0, -iy0); ky < min(kh, h - iy0); ky++) {
           for (let kx = max(0, -ix0); kx < min(kw, w - ix0); kx++) {
             const dxp = dxi + <usize>((iy0 + ky) * w + ix0 + kx) * pixelBytes;
-            const tap = wT + (<usize>((ky * kw + kx) * cin) << 2);
-            scatterPixel(dxp, list, count, tap, <usize>taps << 2, cin);
+            accumulateRows(dxp, list, count, 8, 4, <usize>((ky * kw + kx) * cin) << 2, cin);
           }
         }
       }
@@ -153,7 +152,7 @@ export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, y: usize,
       if (count == 0) continue;
       const bucket = buckets + <usize>c * bucketBytes;
       for (let kp = 0; kp < kernelPixels; kp++) {
-        gatherChannel(dwT + (<usize>(c * taps + kp * cin) << 2), bucket, count, entryBytes, <usize>(1 + kp) << 2, cin);
+        accumulateRows(dwT + (<usize>(c * taps + kp * cin) << 2), bucket, count, entryBytes, <usize>(1 + kp) << 2, 0, cin);
       }
     }
   }
@@ -171,93 +170,50 @@ export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, y: usize,
 // one accumulator to the stack, a store and a load on every entry's dependency chain.
 
 /**
- * dxp[0..cin) += Σ over the list's (channel c, g) of g · wT row c at `tap` (rows rowBytes apart):
- * 24 channels of dx at a time in registers, then 16, then 4.
+ * acc[0..cin) += Σ over `count` entries (entryBytes apart, g at offset 0, a row pointer at
+ * pointerAt) of g · row[rowOffset .., cin floats]: 24 floats of acc at a time in registers, then
+ * 16, then 4. dx: the entries are a pixel's (g, row of wT for its channel); dw: a channel's (g,
+ * pointers to its window's input pixels).
  */
 // @ts-ignore: decorator
-@inline function scatterPixel(dxp: usize, list: usize, count: i32, tap: usize, rowBytes: usize, cin: i32): void {
-  const end = list + (<usize>(2 * count) << 2);
+@inline function accumulateRows(acc: usize, entries: usize, count: i32, entryBytes: usize, pointerAt: usize, rowOffset: usize, cin: i32): void {
+  const end = entries + <usize>count * entryBytes;
   let ci = 0;
   for (; ci + 24 <= cin; ci += 24) {
-    const d = dxp + (<usize>ci << 2);
+    const d = acc + (<usize>ci << 2);
+    const o = rowOffset + (<usize>ci << 2);
     let a0 = v128.load(d), a1 = v128.load(d, 16), a2 = v128.load(d, 32), a3 = v128.load(d, 48), a4 = v128.load(d, 64), a5 = v128.load(d, 80);
-    for (let e = list; e < end; e += 8) {
-      const wp = tap + <usize>load<i32>(e) * rowBytes + (<usize>ci << 2);
-      const g = v128.load32_splat(e, 4);
-      a0 = madd(g, v128.load(wp), a0);
-      a1 = madd(g, v128.load(wp, 16), a1);
-      a2 = madd(g, v128.load(wp, 32), a2);
-      a3 = madd(g, v128.load(wp, 48), a3);
-      a4 = madd(g, v128.load(wp, 64), a4);
-      a5 = madd(g, v128.load(wp, 80), a5);
+    for (let e = entries; e < end; e += entryBytes) {
+      const rp = <usize>load<u32>(e + pointerAt) + o;
+      const g = v128.load32_splat(e);
+      a0 = madd(g, v128.load(rp), a0);
+      a1 = madd(g, v128.load(rp, 16), a1);
+      a2 = madd(g, v128.load(rp, 32), a2);
+      a3 = madd(g, v128.load(rp, 48), a3);
+      a4 = madd(g, v128.load(rp, 64), a4);
+      a5 = madd(g, v128.load(rp, 80), a5);
     }
     v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48); v128.store(d, a4, 64); v128.store(d, a5, 80);
   }
   for (; ci + 16 <= cin; ci += 16) {
-    const d = dxp + (<usize>ci << 2);
+    const d = acc + (<usize>ci << 2);
+    const o = rowOffset + (<usize>ci << 2);
     let a0 = v128.load(d), a1 = v128.load(d, 16), a2 = v128.load(d, 32), a3 = v128.load(d, 48);
-    for (let e = list; e < end; e += 8) {
-      const wp = tap + <usize>load<i32>(e) * rowBytes + (<usize>ci << 2);
-      const g = v128.load32_splat(e, 4);
-      a0 = madd(g, v128.load(wp), a0);
-      a1 = madd(g, v128.load(wp, 16), a1);
-      a2 = madd(g, v128.load(wp, 32), a2);
-      a3 = madd(g, v128.load(wp, 48), a3);
+    for (let e = entries; e < end; e += entryBytes) {
+      const rp = <usize>load<u32>(e + pointerAt) + o;
+      const g = v128.load32_splat(e);
+      a0 = madd(g, v128.load(rp), a0);
+      a1 = madd(g, v128.load(rp, 16), a1);
+      a2 = madd(g, v128.load(rp, 32), a2);
+      a3 = madd(g, v128.load(rp, 48), a3);
     }
     v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48);
   }
   for (; ci < cin; ci += 4) {
-    const d = dxp + (<usize>ci << 2);
+    const d = acc + (<usize>ci << 2);
+    const o = rowOffset + (<usize>ci << 2);
     let a0 = v128.load(d);
-    for (let e = list; e < end; e += 8) {
-      a0 = madd(v128.load32_splat(e, 4), v128.load(tap + <usize>load<i32>(e) * rowBytes + (<usize>ci << 2)), a0);
-    }
-    v128.store(d, a0);
-  }
-}
-
-/**
- * dwp[0..cin) += Σ over the bucket's entries (g, pointers) of g · the input pixel at the pointer
- * `pointer` bytes into the entry: 24 taps of dw at a time in registers, then 16, then 4.
- */
-// @ts-ignore: decorator
-@inline function gatherChannel(dwp: usize, bucket: usize, count: i32, entryBytes: usize, pointer: usize, cin: i32): void {
-  const end = bucket + <usize>count * entryBytes;
-  let ci = 0;
-  for (; ci + 24 <= cin; ci += 24) {
-    const d = dwp + (<usize>ci << 2);
-    let a0 = v128.load(d), a1 = v128.load(d, 16), a2 = v128.load(d, 32), a3 = v128.load(d, 48), a4 = v128.load(d, 64), a5 = v128.load(d, 80);
-    for (let e = bucket; e < end; e += entryBytes) {
-      const xp = <usize>load<u32>(e + pointer) + (<usize>ci << 2);
-      const g = v128.load32_splat(e);
-      a0 = madd(g, v128.load(xp), a0);
-      a1 = madd(g, v128.load(xp, 16), a1);
-      a2 = madd(g, v128.load(xp, 32), a2);
-      a3 = madd(g, v128.load(xp, 48), a3);
-      a4 = madd(g, v128.load(xp, 64), a4);
-      a5 = madd(g, v128.load(xp, 80), a5);
-    }
-    v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48); v128.store(d, a4, 64); v128.store(d, a5, 80);
-  }
-  for (; ci + 16 <= cin; ci += 16) {
-    const d = dwp + (<usize>ci << 2);
-    let a0 = v128.load(d), a1 = v128.load(d, 16), a2 = v128.load(d, 32), a3 = v128.load(d, 48);
-    for (let e = bucket; e < end; e += entryBytes) {
-      const xp = <usize>load<u32>(e + pointer) + (<usize>ci << 2);
-      const g = v128.load32_splat(e);
-      a0 = madd(g, v128.load(xp), a0);
-      a1 = madd(g, v128.load(xp, 16), a1);
-      a2 = madd(g, v128.load(xp, 32), a2);
-      a3 = madd(g, v128.load(xp, 48), a3);
-    }
-    v128.store(d, a0); v128.store(d, a1, 16); v128.store(d, a2, 32); v128.store(d, a3, 48);
-  }
-  for (; ci < cin; ci += 4) {
-    const d = dwp + (<usize>ci << 2);
-    let a0 = v128.load(d);
-    for (let e = bucket; e < end; e += entryBytes) {
-      a0 = madd(v128.load32_splat(e), v128.load(<usize>load<u32>(e + pointer) + (<usize>ci << 2)), a0);
-    }
+    for (let e = entries; e < end; e += entryBytes) a0 = madd(v128.load32_splat(e), v128.load(<usize>load<u32>(e + pointerAt) + o), a0);
     v128.store(d, a0);
   }
 }

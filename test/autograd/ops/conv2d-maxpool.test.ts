@@ -60,6 +60,25 @@ function run(c: Case, fused: boolean, xGrad = false): { y: Float32Array; op: str
   });
 }
 
+/** The plain TypeScript reference: conv2d then max pooling (float64 sums), and its gradients for run()'s output gradient. */
+function reference(c: Case) {
+  const d = data(c);
+  const conv = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: c.strides, padding: c.padding, relu: c.relu });
+  const pool = maxPool2dReference(conv.y, conv.shape, { poolSize: [2, 2], strides: [2, 2], padding: "valid" });
+  const gy = Float32Array.from({ length: pool.y.length }, (_, i) => (i % 3 === 2 ? 0 : Math.sin(i)));
+  const gConv = maxPool2dReferenceBackward(conv.y.length, pool.argmax, gy);
+  return { y: pool.y, ...conv2dReferenceBackward(d.x, d.xShape, d.k, d.kShape, conv.y, gConv, { strides: c.strides, padding: c.padding, relu: c.relu }) };
+}
+
+/** Finite differences of 1e-3 must not move a convolution output across 0 (relu) or past its window's runner-up. */
+function awayFromKinks(c: Case): boolean {
+  const d = data(c);
+  const z = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: c.strides, padding: c.padding }).y;
+  if (c.relu && !z.every((v) => Math.abs(v) > 2e-2)) return false;
+  const sorted = Array.from(z).sort((a, b) => a - b);
+  return sorted.every((v, i) => i === 0 || v - sorted[i - 1] > 2e-2);
+}
+
 describe("conv2dMaxPool", () => {
   it("gives maxPool2d(conv2d(...))'s values and kernel and bias gradients bit for bit, on the fused kernels", () => {
     fc.assert(
@@ -77,14 +96,9 @@ describe("conv2dMaxPool", () => {
   it("matches the plain TypeScript reference (conv2d then max pooling, float64 sums)", () => {
     fc.assert(
       fc.property(fusableCases, (c) => {
-        const d = data(c);
-        const conv = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: c.strides, padding: c.padding, relu: c.relu });
-        const pool = maxPool2dReference(conv.y, conv.shape, { poolSize: [2, 2], strides: [2, 2], padding: "valid" });
-        const gy = Float32Array.from({ length: pool.y.length }, (_, i) => (i % 3 === 2 ? 0 : Math.sin(i)));
-        const gConv = maxPool2dReferenceBackward(conv.y.length, pool.argmax, gy);
-        const ref = conv2dReferenceBackward(d.x, d.xShape, d.k, d.kShape, conv.y, gConv, { strides: c.strides, padding: c.padding, relu: c.relu });
+        const ref = reference(c);
         const got = run(c, true);
-        expectClose(got.y, pool.y, 1e-5, 1e-5);
+        expectClose(got.y, ref.y, 1e-5, 1e-5);
         expectClose(got.dk, ref.dk, 1e-4, 1e-4);
         if (c.bias) expectClose(got.db!, ref.db, 1e-4, 1e-4);
       }),
@@ -92,15 +106,7 @@ describe("conv2dMaxPool", () => {
   });
 
   it("passes gradcheck for the kernel and the bias, away from the relu kink and pooling ties", () => {
-    const small = fusableCases.filter((c) => {
-      if (c.n > 2 || c.h > 5 || c.w > 5 || c.cout > 8) return false;
-      const d = data(c);
-      const z = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: c.strides, padding: c.padding }).y;
-      // Finite differences of 1e-3 must not move a value across 0 or past a window's runner-up.
-      if (c.relu && !z.every((v) => Math.abs(v) > 2e-2)) return false;
-      const sorted = Array.from(z).sort((a, b) => a - b);
-      return sorted.every((v, i) => i === 0 || v - sorted[i - 1] > 2e-2);
-    });
+    const small = fusableCases.filter((c) => c.n <= 2 && c.h <= 5 && c.w <= 5 && c.cout <= 8 && awayFromKinks(c));
     fc.assert(
       fc.property(small, (c) =>
         tidy(() => {
@@ -187,14 +193,9 @@ describe("conv2dMaxPool, backward from the pooled gradient's nonzero values", ()
   it("matches the plain TypeScript reference (conv2d then max pooling, float64 sums)", () => {
     fc.assert(
       fc.property(sparseCases, (c) => {
-        const d = data(c);
-        const conv = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: c.strides, padding: c.padding, relu: c.relu });
-        const pool = maxPool2dReference(conv.y, conv.shape, { poolSize: [2, 2], strides: [2, 2], padding: "valid" });
-        const gy = Float32Array.from({ length: pool.y.length }, (_, i) => (i % 3 === 2 ? 0 : Math.sin(i)));
-        const gConv = maxPool2dReferenceBackward(conv.y.length, pool.argmax, gy);
-        const ref = conv2dReferenceBackward(d.x, d.xShape, d.k, d.kShape, conv.y, gConv, { strides: c.strides, padding: c.padding, relu: c.relu });
+        const ref = reference(c);
         const got = run(c, true, true);
-        expectClose(got.y, pool.y, 1e-5, 1e-5);
+        expectClose(got.y, ref.y, 1e-5, 1e-5);
         expectClose(got.dk, ref.dk, 1e-4, 1e-4);
         expectClose(got.dx!, ref.dx, 1e-4, 1e-4);
         if (c.bias) expectClose(got.db!, ref.db, 1e-4, 1e-4);
@@ -203,14 +204,7 @@ describe("conv2dMaxPool, backward from the pooled gradient's nonzero values", ()
   });
 
   it("passes gradcheck for the input, the kernel and the bias, away from the relu kink and pooling ties", () => {
-    const small = sparseCases.filter((c) => {
-      if (c.n > 2 || c.h > 5 || c.w > 5 || c.cin > 12 || c.cout > 8) return false;
-      const d = data(c);
-      const z = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: c.strides, padding: c.padding }).y;
-      if (c.relu && !z.every((v) => Math.abs(v) > 2e-2)) return false;
-      const sorted = Array.from(z).sort((a, b) => a - b);
-      return sorted.every((v, i) => i === 0 || v - sorted[i - 1] > 2e-2);
-    });
+    const small = sparseCases.filter((c) => c.n <= 2 && c.h <= 5 && c.w <= 5 && c.cin <= 12 && c.cout <= 8 && awayFromKinks(c));
     fc.assert(
       fc.property(small, (c) =>
         tidy(() => {
