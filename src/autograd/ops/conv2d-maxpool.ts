@@ -18,7 +18,7 @@ import { kernels } from "../../wasm/loader.js";
 import { itemRanges, runOverRanges } from "../../wasm/split.js";
 import { isGradEnabled, noGrad, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
-import { conv2d, convSetup, directFilter, directFilterInHalves, directForward, type Conv2dOptions } from "./conv2d.js";
+import { conv2d, convSetup, directFilter, directFilterInHalves, directForward, type Conv2dOptions, type ConvSetup } from "./conv2d.js";
 import { maxPool2d } from "./maxpool2d.js";
 
 interface ConvPoolKernels {
@@ -29,14 +29,15 @@ interface ConvPoolKernels {
 
 /** maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 }), fused where it applies. */
 export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
-  const { g, relu, taps } = convSetup("conv2dMaxPool", x, kernel, bias, options);
+  const setup = convSetup("conv2dMaxPool", x, kernel, bias, options);
+  const { g, relu, taps } = setup;
   const [n, h, w, cin, oh, ow, cout, kh, kw, , sw] = g;
   const xGrad = isGradEnabled() && x.requiresGrad;
   // The fused backward computes the kernel gradient (and the bias's with it), never the input's.
   const gradsSupported = !xGrad && (kernel.requiresGrad ? directFilter(taps) : !bias?.requiresGrad);
   const fusable = directForward(taps) && gradsSupported && cout % 4 === 0 && oh >= 2 && ow >= 2;
   if (!fusable) {
-    if (cin % 4 === 0 && cout % 4 === 0 && oh >= 2 && ow >= 2) return convThenPoolSparseBackward(x, kernel, bias, options);
+    if (cin % 4 === 0 && cout % 4 === 0 && oh >= 2 && ow >= 2) return convThenPoolSparseBackward(x, kernel, bias, options, setup);
     return maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 });
   }
 
@@ -83,8 +84,8 @@ export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, op
  * nonzero values (kernels/conv_pool_sparse.ts): the kernel and bias gradients in the two fixed
  * halves of the batch that conv2d's direct kernel gradient uses, the input gradient image by image.
  */
-function convThenPoolSparseBackward(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions): Tensor {
-  const { g, relu, taps } = convSetup("conv2dMaxPool", x, kernel, bias, options);
+function convThenPoolSparseBackward(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions,
+                                    { g, relu, taps }: ConvSetup): Tensor {
   const [n, h, w, cin, oh, ow, cout] = g;
   const k = kernels<ConvPoolKernels>();
   const full = noGrad(() => conv2d(x, kernel, bias, options));
