@@ -2,13 +2,15 @@
 // (matmul, dense, convolutions as im2col). C (m x n) = op(A) · op(B) [+ C] [+ bias] [relu].
 //
 // With several threads (init({ threads })), a product big enough to pay for waking the workers
-// is split into contiguous ranges of rows of C (4-row tiles) or, when that duplicates more
-// packing, of columns (8-column panels); each thread runs gemm_part on its range with its own
-// packing scratch and the whole product's K block, so every element is summed in the same order
-// as on one thread: the results are bit-identical whatever the thread count.
+// is split into contiguous parts of rows of C (4-row tiles) or, when that duplicates more
+// packing, of columns (8-column panels); the threads take the parts as they become free and run
+// gemm_part on each with their own packing scratch and the whole product's K block, so every
+// element is summed in the same order as on one thread: the results are bit-identical whatever
+// the thread count.
 
 import type { Tensor } from "../autograd/tensor.js";
-import { allocator, kernels, parallelRun, threadCount } from "./loader.js";
+import { allocator, kernels, parallelRunParts, threadCount } from "./loader.js";
+import { PARTS_PER_THREAD, taperedRanges } from "./split.js";
 
 interface GemmKernels {
   gemm_blocked(a: number, b: number, c: number, m: number, n: number, k: number, transA: number, transB: number,
@@ -128,6 +130,26 @@ export function gemmParallelism(m: number, n: number, k: number): { threads: num
   return columnsFit > 1 ? { threads: columnsFit, split: "columns" } : { threads: 1, split: "none" };
 }
 
+/**
+ * Roughly what packing one float costs, in the FLOPs of the micro-kernel in the same time (a
+ * strided read and a write against 2 FLOPs at ~40 GFLOP/s): what a part beyond one a thread costs
+ * when every part packs the operand it shares with the others.
+ */
+const PACK_FLOPS_PER_FLOAT = 12;
+
+/** Share of a product's work that its extra parts may add by packing their shared operand again. */
+const MAX_REPACKING_SHARE = 0.05;
+
+/**
+ * Parts to cut a product of `flops` into for `threads` threads when each part packs `sharedFloats`
+ * floats that the others pack too: at least one a thread, up to PARTS_PER_THREAD a thread and
+ * `units` (the tiles or panels there are), as many as the repacking allows.
+ */
+export function partsForProduct(flops: number, sharedFloats: number, threads: number, units: number): number {
+  const extra = Math.floor((MAX_REPACKING_SHARE * flops) / (PACK_FLOPS_PER_FLOAT * Math.max(1, sharedFloats)));
+  return Math.max(Math.min(threads, units), Math.min(units, threads * PARTS_PER_THREAD, threads + extra));
+}
+
 export function gemm(args: GemmArgs): void {
   validate(args);
   const { m, n, k } = args;
@@ -150,23 +172,24 @@ export function gemm(args: GemmArgs): void {
   const ldb = transB ? k : n;
   const kc = kern.gemm_block_rows(n, k);
   const tail = [transA, transB, args.accumulate ? 1 : 0] as const;
-  const shares: number[][] = [];
   const units = plan.split === "rows" ? Math.ceil(m / 4) : Math.ceil(n / 8);
-  for (let t = 0; t < plan.threads; t++) {
-    const u0 = Math.floor((units * t) / plan.threads);
-    const u1 = Math.floor((units * (t + 1)) / plan.threads);
-    const work = scratchFor(t, scratchFloats);
+  // Each part packs all of B when rows are split, all of A when columns are.
+  const parts = partsForProduct(2 * m * n * k, plan.split === "rows" ? k * n : m * k, plan.threads, units);
+  const shares: number[][] = [];
+  for (const [u0, count] of taperedRanges(units, parts)) {
+    const u1 = u0 + count;
     if (plan.split === "rows") {
       const i0 = u0 * 4;
       const rows = Math.min(m, u1 * 4) - i0;
       shares.push([a + (transA ? i0 : i0 * k) * 4, b, c + i0 * n * 4, rows, n, k, lda, ldb, n, kc,
-        ...tail, bias, args.relu ? 1 : 0, work]);
+        ...tail, bias, args.relu ? 1 : 0, 0]);
     } else {
       const j0 = u0 * 8;
       const cols = Math.min(n, u1 * 8) - j0;
       shares.push([a, b + (transB ? j0 * k : j0) * 4, c + j0 * 4, m, cols, k, lda, ldb, n, kc,
-        ...tail, bias ? bias + j0 * 4 : 0, args.relu ? 1 : 0, work]);
+        ...tail, bias ? bias + j0 * 4 : 0, args.relu ? 1 : 0, 0]);
     }
   }
-  parallelRun("gemm_part", shares);
+  const work = Array.from({ length: plan.threads }, (_, t) => scratchFor(t, scratchFloats));
+  parallelRunParts("gemm_part", shares, { arg: 15, values: work }, plan.threads);
 }

@@ -275,6 +275,18 @@ export function parallelRun(kernel: string, argsPerThread: readonly (readonly nu
 }
 
 /**
+ * Runs `kernel` once per entry of `parts` (at most 32) on up to threadCount() threads, each taking
+ * the next part not yet taken, so that a thread slowed down for any reason takes fewer (see
+ * ThreadPool.runParts). Parts must write disjoint outputs. With `local`, a thread running a part
+ * replaces its argument `local.arg` by `local.values[t]`, t its index (0: this thread): its scratch.
+ * `threads` caps the threads that take part.
+ */
+export function parallelRunParts(kernel: string, parts: readonly (readonly number[])[],
+                                 local?: { arg: number; values: readonly number[] }, threads = threadCount()): void {
+  current().pool.runParts(kernel, parts, Math.min(threads, threadCount()), local);
+}
+
+/**
  * Stops the worker threads and forgets the runtime: tensors made before are invalid, and init()
  * may be called again (e.g. with another thread count). For tests and for programs that want to free the threads early (the
  * workers never keep a Node process alive).

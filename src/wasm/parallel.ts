@@ -6,7 +6,9 @@
 // number of workers, bumps GENERATION and notifies; each worker wakes on the new generation, runs
 // its kernel (if any), records an error message in its slot if the kernel threw, decrements
 // PENDING and notifies when it reaches 0. Meanwhile the main thread runs the first share itself,
-// then waits for PENDING to be 0. Every worker takes part in every dispatch, idle or not: a
+// then waits for PENDING to be 0. A dispatch of shared parts (runParts) instead writes a table of
+// parts and a counter: every thread, the calling one included, takes the next part with an
+// atomic add until none is left. Every worker takes part in every dispatch, idle or not: a
 // worker then never mistakes a later dispatch's slot for the one it woke up for. Both sides poll
 // for a while before sleeping (DEFAULT_SPIN_MICROSECONDS): on an idle 2-vCPU machine a round trip
 // took ~100 µs with sleeping threads and ~3 µs with polling ones; on a machine kept busy by other
@@ -100,6 +102,7 @@ export class ThreadPool {
   private readonly kernelIndex: Map<string, number>;
   private readonly ctl: Int32Array;
   private readonly args: Float64Array[];
+  private readonly partsTable: Float64Array;
   private readonly errors: Uint8Array[];
 
   private constructor(
@@ -114,6 +117,7 @@ export class ThreadPool {
     const layout = controlLayout(workers.length);
     this.ctl = control ? new Int32Array(control, 0, CONTROL.SLOT_BASE + workers.length * CONTROL.SLOT_INTS) : new Int32Array(0);
     this.args = workers.map((_, w) => new Float64Array(control!, layout.argsOffset + w * CONTROL.MAX_ARGS * 8, CONTROL.MAX_ARGS));
+    this.partsTable = control ? new Float64Array(control, layout.partsOffset, CONTROL.MAX_PARTS * CONTROL.MAX_ARGS) : new Float64Array(0);
     this.errors = workers.map((_, w) => new Uint8Array(control!, layout.errorsOffset + w * CONTROL.ERROR_BYTES, CONTROL.ERROR_BYTES));
   }
 
@@ -134,7 +138,7 @@ export class ThreadPool {
     const workers = isNode ? await spawnNodeWorkers(workerCount) : spawnBrowserWorkers(workerCount);
     const pool = new ThreadPool(names, kernels, workers, control, timeoutMs, spin);
     workers.forEach((worker, index) =>
-      worker.post({ module, memory, control, argsOffset: layout.argsOffset, errorsOffset: layout.errorsOffset, index, names }));
+      worker.post({ module, memory, control, argsOffset: layout.argsOffset, partsOffset: layout.partsOffset, errorsOffset: layout.errorsOffset, index, names }));
     try {
       await Promise.all(workers.map((w) => w.ready));
     } catch (error) {
@@ -160,30 +164,93 @@ export class ThreadPool {
    * entry t on worker t. Returns when all are done; throws an Error naming the kernel if any threw.
    */
   run(kernel: string, argsPerThread: readonly (readonly number[])[]): void {
-    const id = this.kernelIndex.get(kernel);
-    if (id === undefined) throw new Error(`parallelRun: no kernel named "${kernel}"`);
-    if (argsPerThread.length > this.threads) {
-      throw new Error(`parallelRun: ${kernel}: ${argsPerThread.length} shares of work for ${this.threads} threads`);
-    }
-    for (const args of argsPerThread) {
-      if (args.length > CONTROL.MAX_ARGS) throw new Error(`parallelRun: ${kernel}: ${args.length} arguments, at most ${CONTROL.MAX_ARGS}`);
-    }
-    if (this.terminating) throw new Error(`parallelRun: ${kernel}: the thread pool has been shut down`);
-    if (this.broken) throw new Error(`parallelRun: ${kernel}: the thread pool is broken (${this.broken})`);
+    const id = this.kernelId(kernel, argsPerThread.length, argsPerThread);
     const fn = this.kernels[id];
     if (argsPerThread.length <= 1 || this.workers.length === 0) {
       for (const args of argsPerThread) fn(...args);
       return;
     }
+    this.dispatch(kernel, (w, slot) => {
+      const args = argsPerThread[w + 1];
+      this.ctl[slot] = args ? id : -1;
+      this.ctl[slot + 1] = args ? args.length : 0;
+      this.ctl[slot + 3] = 0;
+      if (args) this.args[w].set(args);
+    }, () => fn(...argsPerThread[0]));
+  }
 
+  /**
+   * Runs `kernel` once per entry of `parts`, on `threads` threads (the calling thread and workers)
+   * that each take the next part not yet taken until none is left: a thread slowed down by anything
+   * (another program, the garbage collector, its share of the data) takes fewer parts instead of
+   * keeping the others waiting. Which thread runs a part must not change its result: parts write
+   * disjoint outputs. With `local`, thread t replaces argument `local.arg` of every part it runs by
+   * `local.values[t]` (its own scratch). Parts run in order on one thread.
+   */
+  runParts(kernel: string, parts: readonly (readonly number[])[], threads: number,
+           local?: { arg: number; values: readonly number[] }): void {
+    const id = this.kernelId(kernel, parts.length > 0 ? 1 : 0, parts);
+    if (parts.length > CONTROL.MAX_PARTS) throw new Error(`parallelRun: ${kernel}: ${parts.length} parts, at most ${CONTROL.MAX_PARTS}`);
+    const fn = this.kernels[id];
+    const helpers = Math.min(this.workers.length, threads - 1, parts.length - 1);
+    if (local && local.values.length < helpers + 1) {
+      throw new Error(`parallelRun: ${kernel}: ${local.values.length} thread-local values where ${helpers + 1} are needed`);
+    }
+    const runOn = (args: readonly number[], value: number | undefined) => {
+      if (local) {
+        const own = args.slice();
+        own[local.arg] = value!;
+        fn(...own);
+      } else fn(...args);
+    };
+    if (helpers <= 0) {
+      for (const args of parts) runOn(args, local?.values[0]);
+      return;
+    }
+    const ctl = this.ctl;
+    parts.forEach((args, p) => this.partsTable.set(args, p * CONTROL.MAX_ARGS));
+    ctl[CONTROL.PARTS] = parts.length;
+    ctl[CONTROL.NEXT_PART] = 0;
+    ctl[CONTROL.LOCAL_ARG] = local ? local.arg : -1;
+    const argc = Math.max(...parts.map((a) => a.length));
+    this.dispatch(kernel, (w, slot) => {
+      const takes = w < helpers;
+      ctl[slot] = takes ? id : -1;
+      ctl[slot + 1] = takes ? argc : 0;
+      ctl[slot + 3] = takes ? 1 : 0;
+      if (takes && local) this.args[w][0] = local.values[w + 1];
+    }, () => {
+      for (let p = Atomics.add(ctl, CONTROL.NEXT_PART, 1); p < parts.length; p = Atomics.add(ctl, CONTROL.NEXT_PART, 1)) {
+        runOn(parts[p], local?.values[0]);
+      }
+    });
+  }
+
+  /** The kernel's index, after checking the pool is usable and the arguments fit the control block. */
+  private kernelId(kernel: string, shares: number, argLists: readonly (readonly number[])[]): number {
+    const id = this.kernelIndex.get(kernel);
+    if (id === undefined) throw new Error(`parallelRun: no kernel named "${kernel}"`);
+    if (shares > this.threads) {
+      throw new Error(`parallelRun: ${kernel}: ${shares} shares of work for ${this.threads} threads`);
+    }
+    for (const args of argLists) {
+      if (args.length > CONTROL.MAX_ARGS) throw new Error(`parallelRun: ${kernel}: ${args.length} arguments, at most ${CONTROL.MAX_ARGS}`);
+    }
+    if (this.terminating) throw new Error(`parallelRun: ${kernel}: the thread pool has been shut down`);
+    if (this.broken) throw new Error(`parallelRun: ${kernel}: the thread pool is broken (${this.broken})`);
+    return id;
+  }
+
+  /**
+   * One dispatch: `fillSlot(w, slot)` writes worker w's slot, then the workers are woken, the
+   * calling thread runs `own`, and waits for them; errors of either side are thrown after the wait.
+   */
+  private dispatch(kernel: string, fillSlot: (worker: number, slot: number) => void, own: () => void): void {
     const ctl = this.ctl;
     for (let w = 0; w < this.workers.length; w++) {
       const slot = CONTROL.SLOT_BASE + w * CONTROL.SLOT_INTS;
-      const args = argsPerThread[w + 1];
-      ctl[slot] = args ? id : -1;
-      ctl[slot + 1] = args ? args.length : 0;
+      fillSlot(w, slot);
       ctl[slot + 2] = 0;
-      if (args) this.args[w].set(args);
     }
     Atomics.store(ctl, CONTROL.SPIN_US, this.spinMicroseconds);
     Atomics.store(ctl, CONTROL.PENDING, this.workers.length);
@@ -192,7 +259,7 @@ export class ThreadPool {
 
     let mainError: unknown = null;
     try {
-      fn(...argsPerThread[0]);
+      own();
     } catch (error) {
       mainError = error;
     }

@@ -1,32 +1,70 @@
 // Work split over independent items — the images of a batch for pooling and direct convolutions,
-// the elements of a parameter for the optimizer's update: each thread gets a contiguous range of
-// items and runs the kernel on pointers offset to it, so every output is computed exactly as on
-// one thread.
+// the elements of a parameter for the optimizer's update: the items are cut into contiguous parts
+// that the threads take as they become free (loader.ts, parallelRunParts), and the kernel runs on
+// pointers offset to each part, so every output is computed exactly as on one thread.
 
-import { kernels, parallelRun, threadCount } from "./loader.js";
+import { kernels, parallelRunParts, threadCount } from "./loader.js";
 
 /** Below this many bytes touched, a dispatch to the workers costs more than it saves. */
 const MIN_BYTES_PER_THREAD = 256 * 1024;
 
-/** Ranges [start, count] of n items for a kernel that touches `bytes` bytes in all. */
-export function itemRanges(n: number, bytes: number): [number, number][] {
-  const threads = Math.max(1, Math.min(threadCount(), n, Math.floor(bytes / MIN_BYTES_PER_THREAD)));
+/**
+ * Parts a thread may take in one dispatch: more let a thread slowed down by another program or
+ * the garbage collector hand work to the other instead of keeping it waiting; each part costs a
+ * kernel call (and, for a GEMM, packing its shared operand again).
+ */
+export const PARTS_PER_THREAD = 4;
+
+/** Below this many bytes touched, a part costs more in calls than it saves in waiting. */
+const MIN_BYTES_PER_PART = 128 * 1024;
+
+/** A thread's own value for one argument of every part it runs (its scratch): see parallelRunParts. */
+export interface ThreadLocal {
+  arg: number;
+  values: readonly number[];
+}
+
+/**
+ * `parts` contiguous ranges [start, count] of n items (n >= parts), in sizes that shrink linearly
+ * (parts, parts - 1, ..., 1 shares): the threads start on big parts and end on small ones, so the
+ * last to finish keeps the others waiting for at most a small part.
+ */
+export function taperedRanges(n: number, parts: number): [number, number][] {
+  // One item each, then the rest in shares parts, parts - 1, ..., 1, rounded down; what rounding
+  // leaves goes one item each to the first parts, so sizes never grow.
+  const total = (parts * (parts + 1)) / 2;
+  const rest = n - parts;
+  const sizes = Array.from({ length: parts }, (_, p) => 1 + Math.floor((rest * (parts - p)) / total));
+  let left = n - sizes.reduce((sum, size) => sum + size, 0);
+  for (let p = 0; left > 0; p++, left--) sizes[p]++;
   const ranges: [number, number][] = [];
-  for (let t = 0; t < threads; t++) {
-    const start = Math.floor((n * t) / threads);
-    ranges.push([start, Math.floor((n * (t + 1)) / threads) - start]);
+  let start = 0;
+  for (const size of sizes) {
+    ranges.push([start, size]);
+    start += size;
   }
   return ranges;
 }
 
+/** Threads worth using for a kernel over n items that touches `bytes` bytes in all. */
+export function itemThreads(n: number, bytes: number): number {
+  return Math.max(1, Math.min(threadCount(), n, Math.floor(bytes / MIN_BYTES_PER_THREAD)));
+}
+
 /**
- * Runs `kernel` once per range of items (see itemRanges), concurrently; `args(start, count, thread)`
- * gives the arguments for one range.
+ * Runs `kernel` once per part of n items, on itemThreads(n, bytes) threads; `args(start, count)`
+ * gives the arguments for one part. A kernel that needs scratch gets its thread's own through
+ * `local` (one value per thread, itemThreads(n, bytes) of them).
  */
-export function runOverRanges(kernel: string, n: number, bytes: number,
-                              args: (start: number, count: number, thread: number) => number[]): void {
-  const ranges = itemRanges(n, bytes);
-  const shares = ranges.map(([start, count], t) => args(start, count, t));
-  if (shares.length === 1) kernels<Record<string, (...a: number[]) => void>>()[kernel](...shares[0]);
-  else parallelRun(kernel, shares);
+export function runOverRanges(kernel: string, n: number, bytes: number, args: (start: number, count: number) => number[],
+                              local?: ThreadLocal): void {
+  const threads = itemThreads(n, bytes);
+  if (threads === 1) {
+    const own = args(0, n);
+    if (local) own[local.arg] = local.values[0];
+    kernels<Record<string, (...a: number[]) => void>>()[kernel](...own);
+    return;
+  }
+  const parts = Math.min(n, threads * PARTS_PER_THREAD, Math.max(threads, Math.floor(bytes / MIN_BYTES_PER_PART)));
+  parallelRunParts(kernel, taperedRanges(n, parts).map(([start, count]) => args(start, count)), local, threads);
 }

@@ -15,11 +15,23 @@ export const CONTROL = {
   QUIT: 2,
   /** Int32 index: microseconds a worker keeps polling for the next dispatch before it sleeps. */
   SPIN_US: 3,
-  /** Int32 index of worker w's slot: SLOT_BASE + w * SLOT_INTS: [kernel (-1: none), argc, error (0: none, else message bytes + 1)]. */
-  SLOT_BASE: 4,
+  /** Int32 index: parts of the current dispatch when it shares a list of parts (see ThreadPool.runParts). */
+  PARTS: 4,
+  /** Int32 index: the next part to take; each thread takes one with an atomic add. */
+  NEXT_PART: 5,
+  /** Int32 index: the argument each thread replaces by its own value (its scratch), or -1. */
+  LOCAL_ARG: 6,
+  /**
+   * Int32 index of worker w's slot: SLOT_BASE + w * SLOT_INTS: [kernel (-1: none), argc, error
+   * (0: none, else message bytes + 1), 1: take parts from the parts table (its own value in
+   * args[0]), 0: run its own args once].
+   */
+  SLOT_BASE: 8,
   SLOT_INTS: 4,
   /** Arguments a kernel may take. */
   MAX_ARGS: 24,
+  /** Parts a shared dispatch may have. */
+  MAX_PARTS: 32,
   /** Bytes of error message kept per worker. */
   ERROR_BYTES: 512,
 } as const;
@@ -28,8 +40,9 @@ export const CONTROL = {
 export function controlLayout(workers: number) {
   const intsBytes = (CONTROL.SLOT_BASE + workers * CONTROL.SLOT_INTS) * 4;
   const argsOffset = Math.ceil(intsBytes / 8) * 8;
-  const errorsOffset = argsOffset + workers * CONTROL.MAX_ARGS * 8;
-  return { argsOffset, errorsOffset, bytes: errorsOffset + workers * CONTROL.ERROR_BYTES };
+  const partsOffset = argsOffset + workers * CONTROL.MAX_ARGS * 8;
+  const errorsOffset = partsOffset + CONTROL.MAX_PARTS * CONTROL.MAX_ARGS * 8;
+  return { argsOffset, partsOffset, errorsOffset, bytes: errorsOffset + workers * CONTROL.ERROR_BYTES };
 }
 
 export const workerSource = `"use strict";
@@ -41,7 +54,7 @@ function onFirstMessage(handler) {
   else self.onmessage = (event) => { self.onmessage = null; handler(event.data); };
 }
 
-onFirstMessage(async ({ module, memory, control, argsOffset, errorsOffset, index, names }) => {
+onFirstMessage(async ({ module, memory, control, argsOffset, partsOffset, errorsOffset, index, names }) => {
   let kernels;
   try {
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
@@ -53,6 +66,7 @@ onFirstMessage(async ({ module, memory, control, argsOffset, errorsOffset, index
   const ctl = new Int32Array(control);
   const slot = C.SLOT_BASE + index * C.SLOT_INTS;
   const args = new Float64Array(control, argsOffset + index * C.MAX_ARGS * 8, C.MAX_ARGS);
+  const partsTable = new Float64Array(control, partsOffset, C.MAX_PARTS * C.MAX_ARGS);
   const errorBytes = new Uint8Array(control, errorsOffset + index * C.ERROR_BYTES, C.ERROR_BYTES);
   const encoder = new TextEncoder();
   // Read before saying ready: the first dispatch may bump the generation as soon as we do.
@@ -76,7 +90,17 @@ onFirstMessage(async ({ module, memory, control, argsOffset, errorsOffset, index
     if (kernel >= 0) {
       try {
         const argc = ctl[slot + 1];
-        kernels[kernel](...args.subarray(0, argc));
+        if (ctl[slot + 3]) {
+          // Shared parts: take the next one until none is left (parallel.ts, runParts).
+          const parts = ctl[C.PARTS], local = ctl[C.LOCAL_ARG], own = args[0];
+          for (let p = Atomics.add(ctl, C.NEXT_PART, 1); p < parts; p = Atomics.add(ctl, C.NEXT_PART, 1)) {
+            const partArgs = Array.from(partsTable.subarray(p * C.MAX_ARGS, p * C.MAX_ARGS + argc));
+            if (local >= 0) partArgs[local] = own;
+            kernels[kernel](...partArgs);
+          }
+        } else {
+          kernels[kernel](...args.subarray(0, argc));
+        }
       } catch (error) {
         // TextEncoder cannot write into shared memory: encode, then copy.
         const text = encoder.encode(String((error && error.message) || error)).subarray(0, C.ERROR_BYTES);

@@ -3,7 +3,7 @@
 // gradient accumulated into .grad and cleared by zeroGrad.
 import { afterAll, describe, expect, it } from "vitest";
 import { Adam, dropout, Generator, init, mul, shutdown, sum, Tensor, tensor, threadCount, tidy, zeroGrad } from "../../src/index.js";
-import { itemRanges } from "../../src/wasm/split.js";
+import { itemThreads } from "../../src/wasm/split.js";
 import { dropoutReference } from "../reference/dropout.js";
 
 describe("Adam on threads", () => {
@@ -19,7 +19,7 @@ describe("Adam on threads", () => {
       await shutdown();
       await init({ threads });
       expect(threadCount()).toBe(threads);
-      expect(itemRanges(size, size * 20).length).toBe(threads);
+      expect(itemThreads(size, size * 20)).toBe(threads);
       const p = tensor(p0, [size], { requiresGrad: true, persistent: true });
       p.grad = Tensor.owned([size], true);
       const adam = new Adam();
@@ -43,7 +43,7 @@ describe("dropout on threads", () => {
     await shutdown();
     await init({ threads: 2 });
     const size = 32 * 14 * 14 * 64 + 3;
-    expect(itemRanges(size, size * 8).length).toBe(2);
+    expect(itemThreads(size, size * 8)).toBe(2);
     const g = new Generator(8);
     const xs = Float32Array.from({ length: size }, () => g.uniform(-1, 1));
     const words = new Generator(99);
@@ -59,7 +59,7 @@ describe("dropout on threads", () => {
     await shutdown();
     await init({ threads: 2 });
     const size = 32 * 14 * 14 * 64 + 5; // ranges end inside a 16-element group of the mask's bytes
-    expect(itemRanges(size, size * 9).length).toBe(2);
+    expect(itemThreads(size, size * 9)).toBe(2);
     const g = new Generator(18);
     const xs = Float32Array.from({ length: size }, () => g.uniform(-1, 1));
     const gys = Float32Array.from({ length: size }, () => g.uniform(-1, 1));
@@ -92,7 +92,7 @@ describe("gradient accumulation on threads", () => {
     for (const threads of [1, 2]) {
       await shutdown();
       await init({ threads });
-      expect(itemRanges(size, size * 12).length).toBe(threads);
+      expect(itemThreads(size, size * 12)).toBe(threads);
       const x = tensor(x0, [size], { requiresGrad: true, persistent: true });
       const weights = tensor(w, [size]);
       const seen: Float32Array[] = [];

@@ -7,7 +7,7 @@ import { dense } from "../../src/autograd/ops/dense.js";
 import { backward, clearTape } from "../../src/autograd/tape.js";
 import { tensor, tidy } from "../../src/autograd/tensor.js";
 import { gemm, gemmParallelism, gemmSingleThread, setGemmMinFlopsPerThread, type GemmArgs } from "../../src/wasm/gemm.js";
-import { allocator, init, kernels, memory, parallelRun, shutdown, threadCount, wasmModule } from "../../src/wasm/loader.js";
+import { allocator, init, kernels, memory, parallelRun, parallelRunParts, shutdown, threadCount, wasmModule } from "../../src/wasm/loader.js";
 import { ThreadPool } from "../../src/wasm/parallel.js";
 import { Generator } from "../../src/random.js";
 
@@ -164,6 +164,51 @@ describe("threads", () => {
       for (const p of [a, work, work2]) alloc.release(p);
     }
     compareWithSingleThread({ m: 200, n: 200, k: 300, transA: false, transB: false, accumulate: false, bias: false, relu: false }, 9);
+  });
+
+  it("runs every shared part once, with the running thread's own value for its local argument", () => {
+    const alloc = allocator();
+    // 32 parts of 64k floats each (about 0.1 ms a part): long enough for the worker to take some.
+    const parts = 32;
+    const floats = 65536;
+    const buffer = alloc.alloc(parts * floats * 4);
+    try {
+      const view = () => new Float32Array(memory().buffer, buffer, parts * floats);
+      for (let round = 0; round < 20; round++) {
+        view().fill(-1);
+        // fill(dst, n, value): the value (argument 2) is the thread's own: 1 on this thread, 2 on the worker.
+        parallelRunParts("fill", Array.from({ length: parts }, (_, p) => [buffer + p * floats * 4, floats, 0]), { arg: 2, values: [1, 2] });
+        const v = view();
+        for (let p = 0; p < parts; p++) {
+          const first = v[p * floats];
+          expect([1, 2], `part ${p}, round ${round}`).toContain(first);
+          expect(v.subarray(p * floats, (p + 1) * floats).every((x) => x === first), `part ${p} written whole by one thread`).toBe(true);
+        }
+      }
+      const many = Array.from({ length: 33 }, () => [buffer, 4, 0]);
+      expect(() => parallelRunParts("fill", many)).toThrow(/fill: 33 parts, at most 32/);
+      expect(() => parallelRunParts("fill", [[buffer, 4, 0]], { arg: 2, values: [] })).toThrow(/0 thread-local values where 1 are needed/);
+      expect(() => parallelRunParts("fill", [[buffer, 4, 0], [buffer, 4, 0]], { arg: 2, values: [1] })).toThrow(/1 thread-local values where 2 are needed/);
+    } finally {
+      alloc.release(buffer);
+    }
+  });
+
+  it("surfaces an error in a shared part as an Error naming the kernel, and stays usable", () => {
+    const alloc = allocator();
+    const buffer = alloc.alloc(1024 * 4);
+    try {
+      const ok = [buffer, 1024, 3];
+      // A pointer beyond the 2 GiB maximum: whichever thread takes this part traps.
+      const bad = [0xffff0000, 1024, 3];
+      for (let i = 0; i < 10; i++) {
+        expect(() => parallelRunParts("fill", [ok, ok, bad, ok])).toThrow(/fill failed (on the main thread|in worker 1): .*out of bounds/);
+      }
+      parallelRunParts("fill", [ok, ok, ok, ok]);
+      expect(new Float32Array(memory().buffer, buffer, 1024).every((x) => x === 3)).toBe(true);
+    } finally {
+      alloc.release(buffer);
+    }
   });
 
   it("gives the same dense forward and backward on 1 and 2 threads", async () => {

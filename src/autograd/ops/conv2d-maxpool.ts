@@ -15,10 +15,10 @@
 // it (Conv2D.fusedWith).
 
 import { kernels } from "../../wasm/loader.js";
-import { itemRanges, runOverRanges } from "../../wasm/split.js";
+import { itemThreads, runOverRanges } from "../../wasm/split.js";
 import { isGradEnabled, noGrad, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
-import { conv2d, convSetup, directFilter, directFilterInHalves, directForward, type Conv2dOptions, type ConvSetup } from "./conv2d.js";
+import { conv2d, convSetup, directFilter, directFilterInParts, directForward, type Conv2dOptions, type ConvSetup } from "./conv2d.js";
 import { maxPool2d } from "./maxpool2d.js";
 
 interface ConvPoolKernels {
@@ -52,10 +52,10 @@ export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, op
   const geometry = [...g.slice(1), relu];
   // Images are independent: threads take ranges of them, each with its own scratch rows.
   const bytes = n * (inBytes + 2 * outBytes);
-  const scratch = Array.from({ length: itemRanges(n, bytes).length }, () => Tensor.empty([scratchFloats]));
-  runOverRanges("conv2d_maxpool2x2_forward", n, bytes, (start, count, t) =>
+  const scratch = Array.from({ length: itemThreads(n, bytes) }, () => Tensor.empty([scratchFloats]));
+  runOverRanges("conv2d_maxpool2x2_forward", n, bytes, (start, count) =>
     [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, arg.ptr + start * outBytes,
-      scratch[t].ptr, count, ...geometry]);
+      0, count, ...geometry], { arg: 5, values: scratch.map((s) => s.ptr) });
   for (const s of scratch) s.dispose();
 
   const inputs = bias ? [x, kernel, bias] : [x, kernel];
@@ -67,12 +67,12 @@ export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, op
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
     let dw: Tensor | null = null;
     if (kernel.requiresGrad) {
-      // In the halves conv2d's direct kernel gradient uses: the same sums as the unfused ops.
+      // In the parts conv2d's direct kernel gradient uses: the same sums as the unfused ops.
       dw = Tensor.empty(kernel.shape);
-      directFilterInHalves("conv2d_maxpool2x2_backward_filter", n, taps, cout, dw, db, scratchFloats, n * (inBytes + 3 * outBytes),
-        (start, count, dwHalf, dbHalf, scratchHalf) =>
+      directFilterInParts("conv2d_maxpool2x2_backward_filter", n, taps, cout, dw, db, scratchFloats, 6, n * (inBytes + 3 * outBytes),
+        (start, count, dwPart, dbPart) =>
           [x.ptr + start * inBytes, y.ptr + start * outBytes, arg.ptr + start * outBytes, gy.ptr + start * outBytes,
-            dwHalf, dbHalf, scratchHalf, count, ...geometry]);
+            dwPart, dbPart, 0, count, ...geometry]);
     }
     return bias ? [null, dw, db] : [null, dw];
   });
@@ -81,8 +81,8 @@ export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, op
 
 /**
  * conv2d's forward, then 2x2 pooling recording the winners; the backward from the pooled gradient's
- * nonzero values (kernels/conv_pool_sparse.ts): the kernel and bias gradients in the two fixed
- * halves of the batch that conv2d's direct kernel gradient uses, the input gradient image by image.
+ * nonzero values (kernels/conv_pool_sparse.ts): the kernel and bias gradients in the fixed
+ * parts of the batch that conv2d's direct kernel gradient uses, the input gradient image by image.
  */
 function convThenPoolSparseBackward(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions,
                                     { g, relu, taps }: ConvSetup): Tensor {
@@ -109,10 +109,10 @@ function convThenPoolSparseBackward(x: Tensor, kernel: Tensor, bias: Tensor | nu
     const dw = kernel.requiresGrad ? Tensor.empty(kernel.shape) : null;
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
     const inBytes = h * w * cin * 4;
-    directFilterInHalves("conv2d_maxpool2x2_backward_sparse", n, taps, cout, dw, db, k.conv2d_maxpool2x2_sparse_scratch_floats(g[7], g[8], cin, cout, poh * pw),
-      n * ((dx ? 2 : 1) * inBytes + 3 * outBytes), (start, count, dwHalf, dbHalf, scratch) =>
+    directFilterInParts("conv2d_maxpool2x2_backward_sparse", n, taps, cout, dw, db, k.conv2d_maxpool2x2_sparse_scratch_floats(g[7], g[8], cin, cout, poh * pw),
+      8, n * ((dx ? 2 : 1) * inBytes + 3 * outBytes), (start, count, dwPart, dbPart) =>
         [x.ptr + start * inBytes, kernel.ptr, y.ptr + start * outBytes, arg.ptr + start * outBytes, gy.ptr + start * outBytes,
-          dx ? dx.ptr + start * inBytes : 0, dwHalf, dbHalf, scratch, count, ...g.slice(1), relu]);
+          dx ? dx.ptr + start * inBytes : 0, dwPart, dbPart, 0, count, ...g.slice(1), relu]);
     return bias ? [dx, dw, db] : [dx, dw];
   });
   return y;

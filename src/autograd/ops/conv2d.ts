@@ -12,9 +12,9 @@
 // without an input gradient (conv1: its input is the data), the direct kernel gradient applies
 // the mask a few output rows at a time and sums db itself, so dZ is never written.
 
-import { gemm, gemmParallelism } from "../../wasm/gemm.js";
-import { kernels, parallelRun } from "../../wasm/loader.js";
-import { itemRanges, runOverRanges } from "../../wasm/split.js";
+import { gemm, gemmParallelism, partsForProduct } from "../../wasm/gemm.js";
+import { kernels, parallelRun, parallelRunParts } from "../../wasm/loader.js";
+import { itemThreads, runOverRanges, taperedRanges } from "../../wasm/split.js";
 import { isGradEnabled, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import { axis, checkPadding, pair, type Padding } from "./window.js";
@@ -66,23 +66,18 @@ function direct(path: Conv2dPath, taps: number, maxTaps: number): boolean {
 
 /**
  * Runs an implicit-GEMM conv kernel (an (m x n) · (n... x k) product computed by rows [i0, i1))
- * on as many threads as gemm() would use for a product of that size, each thread on a range of
- * whole 4-row strips with its own scratch. `args(scratch)` gives the arguments before i0, i1.
+ * on as many threads as gemm() would use for a product of that size, in parts of whole 4-row
+ * strips that the threads take as they become free, each with its own scratch. `args` are the
+ * arguments before i0, i1, with argument `scratchArg` to be replaced by the thread's scratch.
  */
-function implicitGemm(kernel: string, m: number, n: number, k: number, scratchFloats: number, args: (scratch: number) => number[]): void {
+function implicitGemm(kernel: string, m: number, n: number, k: number, scratchFloats: number, scratchArg: number, args: number[]): void {
   const threads = gemmParallelism(m, n, k).threads;
   const strips = Math.ceil(m / 4);
-  const shares: number[][] = [];
-  const scratch: Tensor[] = [];
-  for (let t = 0; t < threads; t++) {
-    const i0 = 4 * Math.floor((strips * t) / threads);
-    const i1 = Math.min(m, 4 * Math.floor((strips * (t + 1)) / threads));
-    const work = Tensor.empty([scratchFloats]);
-    scratch.push(work);
-    shares.push([...args(work.ptr), i0, i1]);
-  }
-  if (threads === 1) (kernels<Record<string, (...a: number[]) => void>>()[kernel])(...shares[0]);
-  else parallelRun(kernel, shares);
+  // Each part packs all of B (k x n).
+  const parts = threads === 1 ? 1 : partsForProduct(2 * m * n * k, k * n, threads, strips);
+  const shares = taperedRanges(strips, parts).map(([s0, count]) => [...args, 4 * s0, Math.min(m, 4 * (s0 + count))]);
+  const scratch = Array.from({ length: threads }, () => Tensor.empty([scratchFloats]));
+  parallelRunParts(kernel, shares, { arg: scratchArg, values: scratch.map((w) => w.ptr) }, threads);
   for (const w of scratch) w.dispose();
 }
 
@@ -127,30 +122,38 @@ export function directFilter(taps: number): boolean {
 }
 
 /**
- * A direct kernel gradient (`kernel`) summed over a batch of n in two fixed halves, each into its
- * own buffers (dw with the taps rounded up to 4, as the kernels write them; db if given), then
- * added: the halves run on two threads when there are, and the sums are the same bit for bit
- * either way. `share(start, count, dw, db, scratch)` gives a half's arguments (pointers; dw and db
- * 0 when not given); `bytes`: what the whole batch touches. Writes dw (the kernel's shape) and db.
+ * Fixed parts of the batch a direct kernel gradient is summed in, whatever the thread count: each
+ * part has its own dW and db, added in order after; enough of them that two threads share them
+ * evenly when one is slowed down.
  */
-export function directFilterInHalves(kernel: string, n: number, taps: number, cout: number, dw: Tensor | null, db: Tensor | null,
-                                     scratchFloats: number, bytes: number,
-                                     share: (start: number, count: number, dw: number, db: number, scratch: number) => number[]): void {
+const FILTER_PARTS = 8;
+
+/**
+ * A direct kernel gradient (`kernel`) summed over a batch of n in FILTER_PARTS fixed parts of the
+ * batch, each into its own buffers (dw with the taps rounded up to 4, as the kernels write them;
+ * db if given), then added in order: the threads take the parts as they become free, and the sums
+ * are the same bit for bit on any thread count. `share(start, count, dw, db)` gives a part's
+ * arguments (pointers; dw and db 0 when not given), in which argument `scratchArg` is replaced by
+ * the running thread's scratch of `scratchFloats`; `bytes`: what the whole batch touches. Writes
+ * dw (the kernel's shape) and db.
+ */
+export function directFilterInParts(kernel: string, n: number, taps: number, cout: number, dw: Tensor | null, db: Tensor | null,
+                                    scratchFloats: number, scratchArg: number, bytes: number,
+                                    share: (start: number, count: number, dw: number, db: number) => number[]): void {
   const k = kernels<ConvKernels>();
-  const halves: [number, number][] = n >= 2 ? [[0, n >> 1], [n >> 1, n - (n >> 1)]] : [[0, n]];
-  const outs = dw ? halves.map(() => Tensor.empty([(taps + 3) & ~3, cout])) : null;
-  const dbs = db ? halves.map((_, i) => (i === 0 ? db : Tensor.empty([cout]))) : null;
-  const scratch = halves.map(() => Tensor.empty([scratchFloats]));
-  const shares = halves.map(([start, count], i) => share(start, count, outs ? outs[i].ptr : 0, dbs ? dbs[i].ptr : 0, scratch[i].ptr));
-  if (shares.length === 2 && itemRanges(n, bytes).length >= 2) parallelRun(kernel, shares);
-  else for (const args of shares) (k as unknown as Record<string, (...a: number[]) => void>)[kernel](...args);
-  if (outs && outs.length === 2) k.accumulate(outs[0].ptr, outs[1].ptr, outs[0].size);
-  if (dbs && dbs.length === 2) {
-    k.accumulate(dbs[0].ptr, dbs[1].ptr, cout);
-    dbs[1].dispose();
+  const parts = taperedRanges(n, Math.max(1, Math.min(FILTER_PARTS, n)));
+  const outs = dw ? parts.map(() => Tensor.empty([(taps + 3) & ~3, cout])) : null;
+  const dbs = db ? parts.map((_, i) => (i === 0 ? db : Tensor.empty([cout]))) : null;
+  const threads = Math.min(itemThreads(n, bytes), parts.length);
+  const scratch = Array.from({ length: threads }, () => Tensor.empty([scratchFloats]));
+  const shares = parts.map(([start, count], i) => share(start, count, outs ? outs[i].ptr : 0, dbs ? dbs[i].ptr : 0));
+  parallelRunParts(kernel, shares, { arg: scratchArg, values: scratch.map((s) => s.ptr) }, threads);
+  for (let i = 1; i < parts.length; i++) {
+    if (outs) k.accumulate(outs[0].ptr, outs[i].ptr, outs[0].size);
+    if (dbs) k.accumulate(dbs[0].ptr, dbs[i].ptr, cout);
   }
   if (dw && outs) dw.view().set(outs[0].view().subarray(0, dw.size));
-  for (const t of [...(outs ?? []), ...scratch]) t.dispose();
+  for (const t of [...(outs ?? []), ...(dbs?.slice(1) ?? []), ...scratch]) t.dispose();
 }
 
 export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
@@ -174,13 +177,14 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
     // Images are independent: threads take ranges of them, each with its own scratch rows.
     const inBytes = h * w * cin * 4;
     const outBytes = oh * ow * cout * 4;
-    const rowsScratch = Array.from({ length: itemRanges(n, n * (inBytes + outBytes)).length }, () => Tensor.empty([k.conv2d_direct_scratch_floats(ow, cin, kh, kw, sw)]));
-    runOverRanges("conv2d_direct_forward", n, n * (inBytes + outBytes), (start, count, t) =>
-      [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, rowsScratch[t].ptr, count, ...g.slice(1), relu]);
+    const rowsScratch = Array.from({ length: itemThreads(n, n * (inBytes + outBytes)) }, () => Tensor.empty([k.conv2d_direct_scratch_floats(ow, cin, kh, kw, sw)]));
+    runOverRanges("conv2d_direct_forward", n, n * (inBytes + outBytes), (start, count) =>
+      [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, 0, count, ...g.slice(1), relu],
+      { arg: 4, values: rowsScratch.map((s) => s.ptr) });
     for (const r of rowsScratch) r.dispose();
   } else if (conv2dStrategy.forward !== "gemm") {
-    implicitGemm("conv2d_implicit_forward", rows, cout, taps, k.conv_gemm_scratch_floats(cout, taps, cin, cin),
-      (work) => [x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, work, ...g, relu]);
+    implicitGemm("conv2d_implicit_forward", rows, cout, taps, k.conv_gemm_scratch_floats(cout, taps, cin, cin), 4,
+      [x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, 0, ...g, relu]);
   } else {
     patches = im2col();
     gemm({ a: patches, b: kernel, c: y, m: rows, n: cout, k: taps });
@@ -211,7 +215,7 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
         const off = start * cout * 4;
         return [y.ptr + off, gy.ptr + off, dz.ptr + off, db ? (i === 0 ? db.ptr : partial!.ptr) : 0, count, cout, relu];
       });
-      if (parts.length === 2 && itemRanges(rows, rows * cout * 12).length >= 2) parallelRun("conv2d_backward_bias", shares);
+      if (parts.length === 2 && itemThreads(rows, rows * cout * 12) >= 2) parallelRun("conv2d_backward_bias", shares);
       else for (const share of shares) (k.conv2d_backward_bias as (...a: number[]) => void)(...share);
       if (partial) {
         k.accumulate(db!.ptr, partial.ptr, cout);
@@ -227,14 +231,14 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
         const dzBytes = oh * ow * cout * 4;
         const masked = fused && relu;
         // dz is gy itself when fused (masked by y in the kernel) or without relu.
-        directFilterInHalves("conv2d_direct_backward_filter", n, taps, cout, dw, fused ? db : null,
-          k.conv2d_direct_filter_scratch_floats(ow, cin, kh, kw, sh, sw, masked ? cout : 0),
-          n * (inBytes + (masked ? 2 : 1) * dzBytes), (start, count, dwHalf, dbHalf, scratch) =>
-            [x.ptr + start * inBytes, masked ? y.ptr + start * dzBytes : 0, dz.ptr + start * dzBytes, dwHalf, dbHalf, scratch,
+        directFilterInParts("conv2d_direct_backward_filter", n, taps, cout, dw, fused ? db : null,
+          k.conv2d_direct_filter_scratch_floats(ow, cin, kh, kw, sh, sw, masked ? cout : 0), 5,
+          n * (inBytes + (masked ? 2 : 1) * dzBytes), (start, count, dwPart, dbPart) =>
+            [x.ptr + start * inBytes, masked ? y.ptr + start * dzBytes : 0, dz.ptr + start * dzBytes, dwPart, dbPart, 0,
               count, ...g.slice(1)]);
       } else if (conv2dStrategy.filter !== "gemm") {
-        implicitGemm("conv2d_implicit_filter", taps, cout, rows, k.conv_gemm_scratch_floats(cout, rows, 0, 0),
-          (work) => [x.ptr, dz.ptr, dw!.ptr, work, ...g]);
+        implicitGemm("conv2d_implicit_filter", taps, cout, rows, k.conv_gemm_scratch_floats(cout, rows, 0, 0), 3,
+          [x.ptr, dz.ptr, dw.ptr, 0, ...g]);
       } else {
         const p = patches ?? im2col();
         gemm({ a: p, b: dz, c: dw, m: taps, n: cout, k: rows, transA: true });
@@ -248,8 +252,8 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
       if (identityPatches) {
         gemm({ a: dz, b: kernel, c: dx, m: rows, n: taps, k: cout, transB: true });
       } else if (sh === 1 && sw === 1 && conv2dStrategy.forward !== "gemm") {
-        implicitGemm("conv2d_implicit_input", n * h * w, cin, kh * kw * cout, k.conv_gemm_scratch_floats(cin, kh * kw * cout, cout, cout),
-          (work) => [dz.ptr, kernel.ptr, dx!.ptr, work, n, h, w, cin, oh, ow, cout, kh, kw, g[11], g[12]]);
+        implicitGemm("conv2d_implicit_input", n * h * w, cin, kh * kw * cout, k.conv_gemm_scratch_floats(cin, kh * kw * cout, cout, cout), 3,
+          [dz.ptr, kernel.ptr, dx.ptr, 0, n, h, w, cin, oh, ow, cout, kh, kw, g[11], g[12]]);
       } else {
         const dPatches = Tensor.empty([rows, taps]);
         gemm({ a: dz, b: kernel, c: dPatches, m: rows, n: taps, k: cout, transB: true });
