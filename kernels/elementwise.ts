@@ -7,6 +7,15 @@ export function accumulate(dst: usize, src: usize, n: i32): void {
   addRun(dst, src, n);
 }
 
+/**
+ * dst[i] = ((p_0[i] + p_1[i]) + p_2[i]) + ... + p_{count-1}[i] for i < n, where p_j starts at
+ * parts + j·stride floats: partial sums (of fixed parts of a batch) added in a fixed order.
+ */
+export function sum_parts(dst: usize, parts: usize, n: i32, stride: i32, count: i32): void {
+  memory.copy(dst, parts, <usize>n << 2);
+  for (let j = 1; j < count; j++) addRun(dst, parts + (<usize>j * stride << 2), n);
+}
+
 /** dst[i] = value. */
 export function fill(dst: usize, n: i32, value: f32): void {
   fillRun(dst, n, value);

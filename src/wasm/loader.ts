@@ -278,10 +278,11 @@ export function parallelRun(kernel: string, argsPerThread: readonly (readonly nu
  * Runs `kernel` once per entry of `parts` (at most 32) on up to threadCount() threads, each taking
  * the next part not yet taken, so that a thread slowed down for any reason takes fewer (see
  * ThreadPool.runParts). Parts must write disjoint outputs. With `local`, a thread running a part
- * replaces its argument `local.arg` by `local.values[t]`, t its index (0: this thread): its scratch.
+ * replaces its argument `local.arg` by `local.values[t]`, t its index (0: this thread): its scratch
+ * (written into the arrays of `parts` that this thread runs).
  * `threads` caps the threads that take part.
  */
-export function parallelRunParts(kernel: string, parts: readonly (readonly number[])[],
+export function parallelRunParts(kernel: string, parts: readonly number[][],
                                  local?: { arg: number; values: readonly number[] }, threads = threadCount()): void {
   current().pool.runParts(kernel, parts, Math.min(threads, threadCount()), local);
 }

@@ -185,9 +185,10 @@ export class ThreadPool {
    * (another program, the garbage collector, its share of the data) takes fewer parts instead of
    * keeping the others waiting. Which thread runs a part must not change its result: parts write
    * disjoint outputs. With `local`, thread t replaces argument `local.arg` of every part it runs by
-   * `local.values[t]` (its own scratch). Parts run in order on one thread.
+   * `local.values[t]` (its own scratch), in the caller's arrays on this thread. Parts run in order
+   * on one thread.
    */
-  runParts(kernel: string, parts: readonly (readonly number[])[], threads: number,
+  runParts(kernel: string, parts: readonly number[][], threads: number,
            local?: { arg: number; values: readonly number[] }): void {
     const id = this.kernelId(kernel, parts.length > 0 ? 1 : 0, parts);
     if (parts.length > CONTROL.MAX_PARTS) throw new Error(`parallelRun: ${kernel}: ${parts.length} parts, at most ${CONTROL.MAX_PARTS}`);
@@ -196,12 +197,9 @@ export class ThreadPool {
     if (local && local.values.length < helpers + 1) {
       throw new Error(`parallelRun: ${kernel}: ${local.values.length} thread-local values where ${helpers + 1} are needed`);
     }
-    const runOn = (args: readonly number[], value: number | undefined) => {
-      if (local) {
-        const own = args.slice();
-        own[local.arg] = value!;
-        fn(...own);
-      } else fn(...args);
+    const runOn = (args: number[], value: number | undefined) => {
+      if (local) args[local.arg] = value!;
+      fn(...args);
     };
     if (helpers <= 0) {
       for (const args of parts) runOn(args, local?.values[0]);

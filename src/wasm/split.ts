@@ -34,13 +34,13 @@ export function taperedRanges(n: number, parts: number): [number, number][] {
   // leaves goes one item each to the first parts, so sizes never grow.
   const total = (parts * (parts + 1)) / 2;
   const rest = n - parts;
-  const sizes = Array.from({ length: parts }, (_, p) => 1 + Math.floor((rest * (parts - p)) / total));
-  let left = n - sizes.reduce((sum, size) => sum + size, 0);
-  for (let p = 0; left > 0; p++, left--) sizes[p]++;
-  const ranges: [number, number][] = [];
+  let left = rest;
+  for (let p = 0; p < parts; p++) left -= Math.floor((rest * (parts - p)) / total);
+  const ranges: [number, number][] = new Array(parts);
   let start = 0;
-  for (const size of sizes) {
-    ranges.push([start, size]);
+  for (let p = 0; p < parts; p++) {
+    const size = 1 + Math.floor((rest * (parts - p)) / total) + (p < left ? 1 : 0);
+    ranges[p] = [start, size];
     start += size;
   }
   return ranges;

@@ -44,6 +44,7 @@ interface ConvKernels {
   conv2d_direct_backward_filter(x: number, y: number, gy: number, dw: number, db: number, scratch: number, ...geometry: Geometry): void;
   conv_gemm_scratch_floats(n: number, k: number, perTap: number, ch: number): number;
   accumulate(dst: number, src: number, n: number): void;
+  sum_parts(dst: number, parts: number, n: number, stride: number, count: number): void;
 }
 
 export type Conv2dPath = "auto" | "direct" | "implicit" | "gemm";
@@ -142,18 +143,17 @@ export function directFilterInParts(kernel: string, n: number, taps: number, cou
                                     share: (start: number, count: number, dw: number, db: number) => number[]): void {
   const k = kernels<ConvKernels>();
   const parts = taperedRanges(n, Math.max(1, Math.min(FILTER_PARTS, n)));
-  const outs = dw ? parts.map(() => Tensor.empty([(taps + 3) & ~3, cout])) : null;
-  const dbs = db ? parts.map((_, i) => (i === 0 ? db : Tensor.empty([cout]))) : null;
+  const partFloats = ((taps + 3) & ~3) * cout;
+  const dwParts = dw ? Tensor.empty([parts.length, partFloats]) : null;
+  const dbParts = db ? Tensor.empty([parts.length, cout]) : null;
   const threads = Math.min(itemThreads(n, bytes), parts.length);
   const scratch = Array.from({ length: threads }, () => Tensor.empty([scratchFloats]));
-  const shares = parts.map(([start, count], i) => share(start, count, outs ? outs[i].ptr : 0, dbs ? dbs[i].ptr : 0));
+  const shares = parts.map(([start, count], i) =>
+    share(start, count, dwParts ? dwParts.ptr + i * partFloats * 4 : 0, dbParts ? dbParts.ptr + i * cout * 4 : 0));
   parallelRunParts(kernel, shares, { arg: scratchArg, values: scratch.map((s) => s.ptr) }, threads);
-  for (let i = 1; i < parts.length; i++) {
-    if (outs) k.accumulate(outs[0].ptr, outs[i].ptr, outs[0].size);
-    if (dbs) k.accumulate(dbs[0].ptr, dbs[i].ptr, cout);
-  }
-  if (dw && outs) dw.view().set(outs[0].view().subarray(0, dw.size));
-  for (const t of [...(outs ?? []), ...(dbs?.slice(1) ?? []), ...scratch]) t.dispose();
+  if (dw) k.sum_parts(dw.ptr, dwParts!.ptr, dw.size, partFloats, parts.length);
+  if (db) k.sum_parts(db.ptr, dbParts!.ptr, cout, cout, parts.length);
+  for (const t of [dwParts, dbParts, ...scratch]) t?.dispose();
 }
 
 export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
