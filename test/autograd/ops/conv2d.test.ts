@@ -108,6 +108,11 @@ describe("conv2d", () => {
     fc.assert(fc.property(few, (c) => checkCase(c, "direct", "direct")), { numRuns: 40 });
   });
 
+  it("matches the reference on the implicit forward's 2x16 tiles (output channels a multiple of 16), any row tail", () => {
+    const wide = cases({ n: 3, hw: 7, cin: 5, cout: 3 }).map((c): Case => ({ ...c, cout: 16 * c.cout }));
+    fc.assert(fc.property(wide, (c) => checkCase(c, "implicit", "implicit")), { numRuns: 30 });
+  });
+
   it("matches the reference on the direct kernel gradient with channels a multiple of 4 (read in place, no patches)", () => {
     const quads = cases({ n: 2, hw: 7, cin: 2, cout: 13 }).map((c): Case => ({ ...c, cin: 4 * c.cin }));
     fc.assert(fc.property(quads, (c) => checkCase(c, "implicit", "direct")), { numRuns: 30 });
