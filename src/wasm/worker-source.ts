@@ -67,6 +67,7 @@ onFirstMessage(async ({ module, memory, control, argsOffset, partsOffset, errors
   const slot = C.SLOT_BASE + index * C.SLOT_INTS;
   const args = new Float64Array(control, argsOffset + index * C.MAX_ARGS * 8, C.MAX_ARGS);
   const partsTable = new Float64Array(control, partsOffset, C.MAX_PARTS * C.MAX_ARGS);
+  const partArgs = []; // one part's arguments, reused: no garbage a part
   const errorBytes = new Uint8Array(control, errorsOffset + index * C.ERROR_BYTES, C.ERROR_BYTES);
   const encoder = new TextEncoder();
   // Read before saying ready: the first dispatch may bump the generation as soon as we do.
@@ -93,8 +94,9 @@ onFirstMessage(async ({ module, memory, control, argsOffset, partsOffset, errors
         if (ctl[slot + 3]) {
           // Shared parts: take the next one until none is left (parallel.ts, runParts).
           const parts = ctl[C.PARTS], local = ctl[C.LOCAL_ARG], own = args[0];
+          partArgs.length = argc;
           for (let p = Atomics.add(ctl, C.NEXT_PART, 1); p < parts; p = Atomics.add(ctl, C.NEXT_PART, 1)) {
-            const partArgs = Array.from(partsTable.subarray(p * C.MAX_ARGS, p * C.MAX_ARGS + argc));
+            for (let i = 0; i < argc; i++) partArgs[i] = partsTable[p * C.MAX_ARGS + i];
             if (local >= 0) partArgs[local] = own;
             kernels[kernel](...partArgs);
           }
