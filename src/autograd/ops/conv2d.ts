@@ -13,7 +13,7 @@
 // the mask a few output rows at a time and sums db itself, so dZ is never written.
 
 import { gemm, gemmParallelism, partsForProduct } from "../../wasm/gemm.js";
-import { kernels, parallelRun, parallelRunParts } from "../../wasm/loader.js";
+import { kernels, parallelRunParts } from "../../wasm/loader.js";
 import { itemThreads, runOverRanges, taperedRanges } from "../../wasm/split.js";
 import { isGradEnabled, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
@@ -43,7 +43,6 @@ interface ConvKernels {
   conv2d_direct_forward(x: number, wt: number, b: number, y: number, scratch: number, ...geometryAndRelu: [...Geometry, number]): void;
   conv2d_direct_backward_filter(x: number, y: number, gy: number, dw: number, db: number, scratch: number, ...geometry: Geometry): void;
   conv_gemm_scratch_floats(n: number, k: number, perTap: number, ch: number): number;
-  accumulate(dst: number, src: number, n: number): void;
   sum_parts(dst: number, parts: number, n: number, stride: number, count: number): void;
 }
 
@@ -206,21 +205,19 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
     // dZ: the gradient before the activation; with relu, masked by y > 0 (one pass, with db).
     const dz = relu && !fused ? Tensor.empty(y.shape) : gy;
     if ((relu || db) && !fused) {
-      // Two fixed halves of the rows (each with its own partial db, added after), run on two
-      // threads when there are: the same bits on any thread count.
-      const half = rows >> 1;
-      const parts: [number, number][] = half > 0 ? [[0, half], [half, rows - half]] : [[0, rows]];
-      const partial = db && parts.length === 2 ? Tensor.empty(bias!.shape) : null;
+      // The rows of the images of directFilterInParts' fixed parts of the batch, each part with
+      // its own partial db added in order after, taken by the threads as they become free: the
+      // same bits on any thread count, and as the kernel gradient's pass when it sums db itself.
+      const pixels = oh * ow;
+      const parts = taperedRanges(n, Math.min(FILTER_PARTS, n)).map(([start, count]) => [start * pixels, count * pixels]);
+      const dbParts = db ? Tensor.empty([parts.length, cout]) : null;
       const shares = parts.map(([start, count], i) => {
         const off = start * cout * 4;
-        return [y.ptr + off, gy.ptr + off, dz.ptr + off, db ? (i === 0 ? db.ptr : partial!.ptr) : 0, count, cout, relu];
+        return [y.ptr + off, gy.ptr + off, dz.ptr + off, dbParts ? dbParts.ptr + i * cout * 4 : 0, count, cout, relu];
       });
-      if (parts.length === 2 && itemThreads(rows, rows * cout * 12) >= 2) parallelRun("conv2d_backward_bias", shares);
-      else for (const share of shares) (k.conv2d_backward_bias as (...a: number[]) => void)(...share);
-      if (partial) {
-        k.accumulate(db!.ptr, partial.ptr, cout);
-        partial.dispose();
-      }
+      parallelRunParts("conv2d_backward_bias", shares, undefined, itemThreads(rows, rows * cout * 12));
+      if (db) k.sum_parts(db.ptr, dbParts!.ptr, cout, cout, parts.length);
+      dbParts?.dispose();
     }
 
     let dw: Tensor | null = null;

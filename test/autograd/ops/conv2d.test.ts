@@ -118,12 +118,12 @@ describe("conv2d", () => {
     fc.assert(fc.property(quads, (c) => checkCase(c, "implicit", "direct")), { numRuns: 30 });
   });
 
-  it("gives the same kernel and bias gradients, bit for bit, whether or not the mask is fused (even batch)", () => {
+  it("gives the same kernel and bias gradients, bit for bit, whether or not the mask is fused", () => {
     // Fused (x without a gradient) and unfused (dZ written first) sum the same terms in the same
-    // order, and split the batch in the same halves when n is even.
-    const even = cases({ n: 2, hw: 8, cin: 3, cout: 21 }).map((c) => ({ ...c, n: 2 }));
+    // order, and split the batch in the same fixed parts (up to 8: batches of 1 to 11 images).
+    const batches = cases({ n: 11, hw: 6, cin: 3, cout: 21 });
     fc.assert(
-      fc.property(even, (c) => {
+      fc.property(batches, (c) => {
         conv2dStrategy.forward = conv2dStrategy.filter = "direct";
         const grads = (xGrad: boolean) => tidy(() => {
           const d = data(c);
