@@ -25,8 +25,8 @@ const PACK_BUDGET_BYTES = 24 * 1024;
  * interleaved A/B runs of the model's shapes on one thread (relaxed build, 11
  * rounds), 256 against 64 made dense forward 1.05×, dense dx 1.10×, dense dW 1.05×, conv2's
  * implicit forward 1.05× and its input gradient 1.20× faster, the rest within ±8 % (plain build:
- * 0.93–1.08×). Wide products keep blocks of MAX_BLOCK_BYTES at most (at least 64 rows), so that
- * the packing scratch stays small (the dense input gradient, n = 1568, would take 1.6 MB a thread).
+ * 0.93–1.08×). Packed B stays within MAX_BLOCK_BYTES: the implicit convolutions cut K shorter
+ * for wide B (blockRows, at least 64 rows); GEMMs pack wide B a chunk of columns at a time.
  */
 const MIN_BLOCK_ROWS = 256;
 const MAX_BLOCK_BYTES = 256 * 1024;
@@ -45,9 +45,27 @@ export const STAGE_FLOATS = 32;
   return kc < k ? kc : k;
 }
 
+/**
+ * Rows of B a GEMM packs per K block: blockRows's, but at least MIN_BLOCK_ROWS however wide B is:
+ * a wide B is packed a chunk of columns at a time instead (chunkColumns), so that no K block is
+ * cut short (the dense input gradient, n = 1568, took blocks of 64 rows: C read and written back
+ * 4 times, and a tile's end every 64 steps).
+ */
+@inline function gemmBlockRows(n: i32, k: i32): i32 {
+  const kc = max(MIN_BLOCK_ROWS, (PACK_BUDGET_BYTES / (roundUp8(n) * 4)) & ~3);
+  return kc < k ? kc : k;
+}
+
+/** Columns of B packed at a time in blocks of kc rows: whole panels, MAX_BLOCK_BYTES at most. */
+@inline function chunkColumns(n: i32, kc: i32): i32 {
+  const columns = max(NR, (MAX_BLOCK_BYTES / (max(kc, 1) * 4)) & ~(NR - 1));
+  return columns < n ? columns : n;
+}
+
 /** Floats of scratch `gemm_blocked` needs for these sizes (the JS side allocates it). */
 export function gemm_scratch_floats(n: i32, k: i32): i32 {
-  return (roundUp8(n) + 4) * blockRows(n, k) + STAGE_FLOATS;
+  const kc = gemmBlockRows(n, k);
+  return (roundUp8(chunkColumns(n, kc)) + 4) * kc + STAGE_FLOATS;
 }
 
 /**
@@ -229,21 +247,22 @@ function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, packedA: usiz
 export function gemm_blocked(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
                              transA: i32, transB: i32, accumulate: i32, bias: usize, relu: i32,
                              scratch: usize): void {
-  gemm_part(a, b, c, m, n, k, transA ? m : k, transB ? k : n, n, blockRows(n, k),
+  gemm_part(a, b, c, m, n, k, transA ? m : k, transB ? k : n, n, gemmBlockRows(n, k),
     transA, transB, accumulate, bias, relu, scratch);
 }
 
 /** The K block gemm_blocked uses for a problem n columns wide: gemm_part's kc for the same sums. */
 export function gemm_block_rows(n: i32, k: i32): i32 {
-  return blockRows(n, k);
+  return gemmBlockRows(n, k);
 }
 
 /**
  * gemm_blocked on a sub-matrix: leading dimensions lda, ldb, ldc (floats between stored rows) and
  * the K block kc given, so that a piece of a bigger product (a range of rows or of columns, for one
  * thread) sums each element in exactly the order the whole product would, given the whole
- * product's kc. scratch: (roundUp8(n) + 4) * kc + 32 floats (gemm_scratch_floats(n, k) suffices
- * when kc = gemm_block_rows(n, k)).
+ * product's kc. B is packed chunkColumns(n, kc) columns at a time, each chunk's K blocks summed
+ * as the whole product's would be. scratch: (roundUp8(chunkColumns(n, kc)) + 4) * kc + 32 floats
+ * (gemm_scratch_floats(n, k) suffices when kc = gemm_block_rows(n, k)).
  */
 export function gemm_part(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
                           lda: i32, ldb: i32, ldc: i32, kc: i32,
@@ -265,19 +284,26 @@ export function gemm_part(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
     return;
   }
   if (kc > k) kc = k;
+  const chunk = chunkColumns(n, kc);
   const packed = scratch;
-  const packedA = packed + (<usize>roundUp8(n) * kc << 2);
+  const packedA = packed + (<usize>roundUp8(chunk) * kc << 2);
   const stage = packedA + (<usize>kc << 4);
   // stage[0..16) bytes: a zero vector; stage[64..128): the partial-panel row.
   v128.store(stage, v128.xor(v128.load(stage), v128.load(stage)));
   const rs: usize = transA ? 4 : <usize>lda << 2;
   const cs: usize = transA ? <usize>lda << 2 : 4;
-  for (let k0 = 0; k0 < k; k0 += kc) {
-    const kb = min(kc, k - k0);
-    pack_b(b, ldb, packed, n, k0, kb, transB);
-    const first = k0 == 0;
-    const last = k0 + kb >= k;
-    gemm_block(a + <usize>k0 * cs, rs, cs, packed, packedA, c, <usize>ldc << 2, m, n, kb,
-      !first || accumulate != 0, first ? bias : 0, last && doRelu, stage);
+  for (let j0 = 0; j0 < n; j0 += chunk) {
+    const nc = min(chunk, n - j0);
+    const bj = transB ? b + (<usize>j0 * ldb << 2) : b + (<usize>j0 << 2);
+    const cj = c + (<usize>j0 << 2);
+    const biasj = bias ? bias + (<usize>j0 << 2) : 0;
+    for (let k0 = 0; k0 < k; k0 += kc) {
+      const kb = min(kc, k - k0);
+      pack_b(bj, ldb, packed, nc, k0, kb, transB);
+      const first = k0 == 0;
+      const last = k0 + kb >= k;
+      gemm_block(a + <usize>k0 * cs, rs, cs, packed, packedA, cj, <usize>ldc << 2, m, nc, kb,
+        !first || accumulate != 0, first ? biasj : 0, last && doRelu, stage);
+    }
   }
 }

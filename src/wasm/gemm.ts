@@ -62,7 +62,7 @@ function scratchFor(thread: number, floats: number): number {
   const scratch = (scratches[thread] ??= { ptr: 0, floats: 0 });
   if (floats > scratch.floats) {
     if (scratch.floats > 0) alloc.release(scratch.ptr);
-    // The kernel packs at most 256 KiB of B at a time (kernels/gemm.ts, blockRows), so this first
+    // The kernel packs at most 256 KiB of B at a time (kernels/gemm.ts, chunkColumns), so this first
     // size normally lasts for the whole run; beyond it, headroom against growing a little each call.
     const want = Math.max(MIN_SCRATCH_FLOATS, Math.ceil(floats * 1.25));
     scratch.ptr = alloc.alloc(want * 4);

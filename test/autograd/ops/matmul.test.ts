@@ -40,10 +40,11 @@ describe("gemm kernel", () => {
       }
   });
 
-  it("blocks K when packed B exceeds its budget (n·k large), for every transpose", () => {
-    // n = 301 pads to 304 columns: 212 rows of B per block, so k = 333 takes two blocks;
-    // n = 1100 drops to the 64-row minimum: k = 150 takes three.
-    for (const [m, n, k] of [[6, 301, 333], [3, 1100, 150]])
+  it("packs wide B a chunk of columns at a time and blocks K past 256 rows, for every transpose", () => {
+    // Wide B is packed 256 columns (256 KiB of 256 rows) at a time: n = 301 takes chunks of 256
+    // and 45 columns, k = 333 blocks of 256 and 77 rows; n = 1100, five chunks of one block;
+    // n = 520, chunks of 256, 256 and 8, each in blocks of 256, 256 and 88 rows.
+    for (const [m, n, k] of [[6, 301, 333], [3, 1100, 150], [5, 520, 600]])
       for (const transA of [false, true]) for (const transB of [false, true]) {
         const r = (len: number, f: number) => Array.from({ length: len }, (_, i) => Math.cos(i * f) * 0.5);
         runGemm({ m, n, k, transA, transB, accumulate: true, bias: true, relu: true }, r(m * k, 0.37), r(k * n, 0.11), r(m * n, 0.5), r(n, 0.3));
