@@ -5,7 +5,7 @@
 // runtime validates relaxed SIMD (Chromium; Node 20 only with --experimental-wasm-relaxed-simd).
 
 import { Allocator } from "./memory.js";
-import { ThreadPool } from "./parallel.js";
+import { ThreadPool, type ThreadLocal } from "./parallel.js";
 
 export type KernelSource = string | URL | ArrayBuffer | Uint8Array | WebAssembly.Module;
 
@@ -282,8 +282,7 @@ export function parallelRun(kernel: string, argsPerThread: readonly (readonly nu
  * (written into the arrays of `parts` that this thread runs).
  * `threads` caps the threads that take part.
  */
-export function parallelRunParts(kernel: string, parts: readonly number[][],
-                                 local?: { arg: number; values: readonly number[] }, threads = threadCount()): void {
+export function parallelRunParts(kernel: string, parts: readonly number[][], local?: ThreadLocal, threads = threadCount()): void {
   current().pool.runParts(kernel, parts, Math.min(threads, threadCount()), local);
 }
 

@@ -19,6 +19,14 @@ import { CONTROL, controlLayout, workerSource } from "./worker-source.js";
 
 type KernelFunction = (...args: number[]) => unknown;
 
+/** A thread's own value for one argument of every part it runs (its scratch): see ThreadPool.runParts. */
+export interface ThreadLocal {
+  /** The argument's index. */
+  arg: number;
+  /** Its value on thread t (0: the calling thread). */
+  values: readonly number[];
+}
+
 /** What the pool needs of a Node or a browser worker. */
 interface WorkerHandle {
   post(message: unknown): void;
@@ -164,7 +172,10 @@ export class ThreadPool {
    * entry t on worker t. Returns when all are done; throws an Error naming the kernel if any threw.
    */
   run(kernel: string, argsPerThread: readonly (readonly number[])[]): void {
-    const id = this.kernelId(kernel, argsPerThread.length, argsPerThread);
+    const id = this.kernelId(kernel, argsPerThread);
+    if (argsPerThread.length > this.threads) {
+      throw new Error(`parallelRun: ${kernel}: ${argsPerThread.length} shares of work for ${this.threads} threads`);
+    }
     const fn = this.kernels[id];
     if (argsPerThread.length <= 1 || this.workers.length === 0) {
       for (const args of argsPerThread) fn(...args);
@@ -188,9 +199,8 @@ export class ThreadPool {
    * `local.values[t]` (its own scratch), in the caller's arrays on this thread. Parts run in order
    * on one thread.
    */
-  runParts(kernel: string, parts: readonly number[][], threads: number,
-           local?: { arg: number; values: readonly number[] }): void {
-    const id = this.kernelId(kernel, parts.length > 0 ? 1 : 0, parts);
+  runParts(kernel: string, parts: readonly number[][], threads: number, local?: ThreadLocal): void {
+    const id = this.kernelId(kernel, parts);
     if (parts.length > CONTROL.MAX_PARTS) throw new Error(`parallelRun: ${kernel}: ${parts.length} parts, at most ${CONTROL.MAX_PARTS}`);
     const fn = this.kernels[id];
     const helpers = Math.min(this.workers.length, threads - 1, parts.length - 1);
@@ -225,12 +235,9 @@ export class ThreadPool {
   }
 
   /** The kernel's index, after checking the pool is usable and the arguments fit the control block. */
-  private kernelId(kernel: string, shares: number, argLists: readonly (readonly number[])[]): number {
+  private kernelId(kernel: string, argLists: readonly (readonly number[])[]): number {
     const id = this.kernelIndex.get(kernel);
     if (id === undefined) throw new Error(`parallelRun: no kernel named "${kernel}"`);
-    if (shares > this.threads) {
-      throw new Error(`parallelRun: ${kernel}: ${shares} shares of work for ${this.threads} threads`);
-    }
     for (const args of argLists) {
       if (args.length > CONTROL.MAX_ARGS) throw new Error(`parallelRun: ${kernel}: ${args.length} arguments, at most ${CONTROL.MAX_ARGS}`);
     }

@@ -3,7 +3,8 @@
 // that the threads take as they become free (loader.ts, parallelRunParts), and the kernel runs on
 // pointers offset to each part, so every output is computed exactly as on one thread.
 
-import { kernels, parallelRunParts, threadCount } from "./loader.js";
+import { parallelRunParts, threadCount } from "./loader.js";
+import type { ThreadLocal } from "./parallel.js";
 
 /** Below this many bytes touched, a dispatch to the workers costs more than it saves. */
 const MIN_BYTES_PER_THREAD = 256 * 1024;
@@ -17,12 +18,6 @@ export const PARTS_PER_THREAD = 4;
 
 /** Below this many bytes touched, a part costs more in calls than it saves in waiting. */
 const MIN_BYTES_PER_PART = 128 * 1024;
-
-/** A thread's own value for one argument of every part it runs (its scratch): see parallelRunParts. */
-export interface ThreadLocal {
-  arg: number;
-  values: readonly number[];
-}
 
 /**
  * `parts` contiguous ranges [start, count] of n items (n >= parts), in sizes that shrink linearly
@@ -59,12 +54,6 @@ export function itemThreads(n: number, bytes: number): number {
 export function runOverRanges(kernel: string, n: number, bytes: number, args: (start: number, count: number) => number[],
                               local?: ThreadLocal): void {
   const threads = itemThreads(n, bytes);
-  if (threads === 1) {
-    const own = args(0, n);
-    if (local) own[local.arg] = local.values[0];
-    kernels<Record<string, (...a: number[]) => void>>()[kernel](...own);
-    return;
-  }
-  const parts = Math.min(n, threads * PARTS_PER_THREAD, Math.max(threads, Math.floor(bytes / MIN_BYTES_PER_PART)));
+  const parts = threads === 1 ? 1 : Math.min(n, threads * PARTS_PER_THREAD, Math.max(threads, Math.floor(bytes / MIN_BYTES_PER_PART)));
   parallelRunParts(kernel, taperedRanges(n, parts).map(([start, count]) => args(start, count)), local, threads);
 }
