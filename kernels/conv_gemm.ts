@@ -120,7 +120,7 @@ function pack_b16(b: usize, ldb: i32, dst: usize, n: i32, k0: i32, kc: i32): voi
 /**
  * strip4_taps for 2 rows with a 2x16 tile (n a multiple of 16, B in pack_b16's panels): the same
  * 8 accumulators, but two A pointers to step instead of four, which V8's loop spends instructions
- * on (1.04–1.06x on conv2's forward, scratch A/B). The pointers are entries r0 and r0 + 1 of
+ * on (scratch A/B: 1.04–1.06x on conv2's forward, 1.02x on its input gradient). The pointers are entries r0 and r0 + 1 of
  * each tap's 4 in `table`; the sums run in the same order, so the results are the same bits.
  */
 function strip2x16_taps(table: usize, r0: i32, taps: i32, ch: i32, packed: usize, c0: usize, ldc: usize, n: i32, loadC: bool,
@@ -166,6 +166,20 @@ function strip2x16_taps(table: usize, r0: i32, taps: i32, ch: i32, packed: usize
       finish_row(c0 + ldc + j + 32, x12, x13, NR, loadC, bq8, relu, zero, stage + 64);
     }
   }
+}
+
+/**
+ * Up to 4 rows of C from the taps of `table` (see strip4_taps): a 4x8 tile, or with `wide` (n a
+ * multiple of 16, B packed 16 columns wide) two 2x16 tiles.
+ */
+@inline function strips_taps(table: usize, taps: i32, ch: i32, packed: usize, c0: usize, ldc: usize, n: i32, loadC: bool,
+                             bias: usize, relu: bool, stage: usize, rows: i32, wide: bool): void {
+  if (!wide) {
+    strip4_taps(table, taps, ch, packed, c0, ldc, n, loadC, bias, relu, stage, rows);
+    return;
+  }
+  strip2x16_taps(table, 0, taps, ch, packed, c0, ldc, n, loadC, bias, relu, stage, min(2, rows));
+  if (rows > 2) strip2x16_taps(table, 2, taps, ch, packed, c0 + 2 * ldc, ldc, n, loadC, bias, relu, stage, rows - 2);
 }
 
 /** Writes the (image, row, column) of grid points i..i+3 of an n x gh x gw grid (image −1 past the end). */
@@ -223,19 +237,11 @@ export function conv2d_implicit_forward(x: usize, wt: usize, bias: usize, y: usi
     else pack_b(wt, cout, packed, cout, k0, kb, 0);
     const first = t0 == 0;
     const last = t1 == taps;
-    const b = first ? bias : 0;
-    const act = last && relu != 0;
     for (let i = i0; i < m; i += 4) {
       points4(info, i, m, oh, ow);
       tap_pointers(x, h, w, cin, info, t0, t1, kw, sh, sw, 1, -pt, -pl, table, zeroes);
-      const rows = min(4, m - i);
-      const c0 = y + <usize>i * ldc;
-      if (!wide) {
-        strip4_taps(table, t1 - t0, cin, packed, c0, ldc, cout, !first, b, act, stage, rows);
-        continue;
-      }
-      strip2x16_taps(table, 0, t1 - t0, cin, packed, c0, ldc, cout, !first, b, act, stage, min(2, rows));
-      if (rows > 2) strip2x16_taps(table, 2, t1 - t0, cin, packed, c0 + 2 * ldc, ldc, cout, !first, b, act, stage, rows - 2);
+      strips_taps(table, t1 - t0, cin, packed, y + <usize>i * ldc, ldc, cout, !first, first ? bias : 0, last && relu != 0,
+        stage, min(4, m - i), wide);
     }
   }
 }
@@ -260,32 +266,33 @@ export function conv2d_implicit_input(dz: usize, wt: usize, dx: usize, scratch: 
   v128.store(stage, v128.xor(v128.load(stage), v128.load(stage)));
   zero_fill(zeroes, max(cout, 4));
   const ldc = <usize>cin << 2;
+  // Input channels in multiples of 16 take the 2x16 tile.
+  const wide = (cin & 15) == 0;
   for (let t0 = 0; t0 < taps; t0 += tpb) {
     const t1 = min(taps, t0 + tpb);
-    const kb = (t1 - t0) * cout;
-    pack_b_taps_transposed(wt, packed, cin, cout, t0, t1);
+    pack_b_taps_transposed(wt, packed, cin, cout, t0, t1, wide ? 16 : NR);
     const first = t0 == 0;
     for (let i = i0; i < m; i += 4) {
       points4(info, i, m, h, w);
       tap_pointers(dz, oh, ow, cout, info, t0, t1, kw, 1, 1, -1, pt, pl, table, zeroes);
-      strip4_taps(table, t1 - t0, cout, packed, dx + <usize>i * ldc, ldc, cin, !first, 0, false, stage, min(4, m - i));
+      strips_taps(table, t1 - t0, cout, packed, dx + <usize>i * ldc, ldc, cin, !first, 0, false, stage, min(4, m - i), wide);
     }
   }
 }
 
 /** Packs B(t·cout + co, c) = wt[t, c, co] for taps t0..t1 into NR-wide panels of c (zero-padded). */
-function pack_b_taps_transposed(wt: usize, dst: usize, cin: i32, cout: i32, t0: i32, t1: i32): void {
+function pack_b_taps_transposed(wt: usize, dst: usize, cin: i32, cout: i32, t0: i32, t1: i32, width: i32): void {
   const kb = (t1 - t0) * cout;
-  const panels = (cin + NR - 1) / NR;
+  const panels = (cin + width - 1) / width;
   for (let q = 0; q < panels; q++) {
-    let d = dst + <usize>q * kb * (NR * 4);
+    let d = dst + <usize>q * kb * (width * 4);
     for (let t = t0; t < t1; t++) {
       for (let co = 0; co < cout; co++) {
-        for (let j = 0; j < NR; j++) {
-          const c = q * NR + j;
+        for (let j = 0; j < width; j++) {
+          const c = q * width + j;
           store<f32>(d + (<usize>j << 2), c < cin ? load<f32>(wt + ((<usize>(t * cin + c) * cout + co) << 2)) : 0);
         }
-        d += NR * 4;
+        d += width * 4;
       }
     }
   }
