@@ -142,10 +142,12 @@ const MAX_REPACKING_SHARE = 0.05;
 
 /**
  * Parts to cut a product of `flops` into for `threads` threads when each part packs `sharedFloats`
- * floats that the others pack too: at least one a thread, up to PARTS_PER_THREAD a thread and
- * `units` (the tiles or panels there are), as many as the repacking allows.
+ * floats that the others pack too: one on one thread; else at least one a thread, up to
+ * PARTS_PER_THREAD a thread and `units` (the tiles or panels there are), as many as the repacking
+ * allows.
  */
 export function partsForProduct(flops: number, sharedFloats: number, threads: number, units: number): number {
+  if (threads <= 1) return 1;
   const extra = Math.floor((MAX_REPACKING_SHARE * flops) / (PACK_FLOPS_PER_FLOAT * Math.max(1, sharedFloats)));
   return Math.max(Math.min(threads, units), Math.min(units, threads * PARTS_PER_THREAD, threads + extra));
 }

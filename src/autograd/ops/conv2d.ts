@@ -74,7 +74,7 @@ function implicitGemm(kernel: string, m: number, n: number, k: number, scratchFl
   const threads = gemmParallelism(m, n, k).threads;
   const strips = Math.ceil(m / 4);
   // Each part packs all of B (k x n).
-  const parts = threads === 1 ? 1 : partsForProduct(2 * m * n * k, k * n, threads, strips);
+  const parts = partsForProduct(2 * m * n * k, k * n, threads, strips);
   const shares = taperedRanges(strips, parts).map(([s0, count]) => [...args, 4 * s0, Math.min(m, 4 * (s0 + count))]);
   const scratch = Array.from({ length: threads }, () => Tensor.empty([scratchFloats]));
   parallelRunParts(kernel, shares, { arg: scratchArg, values: scratch.map((w) => w.ptr) }, threads);
