@@ -174,6 +174,20 @@ function pack_a4(a: usize, rs: usize, cs: usize, kc: i32, dst: usize): void {
  */
 export function strip4(packedA: usize, packed: usize, c0: usize, ldc: usize, n: i32, kc: i32, loadC: bool,
                        bias: usize, relu: bool, stage: usize, rows: i32): void {
+  // The common ends, 4 rows with nothing to add but C (every K block of a product without bias or
+  // relu, every block but the first and last of one with them), get loops of their own where the
+  // tile's end folds to its loads and stores. When K is short the end is a good part of a tile:
+  // scratch A/B, dense dW and conv2's dA (k = 32) 1.07-1.15x, the others unchanged.
+  if (rows == 4 && !bias && !relu) {
+    if (loadC) strip4_tiles(packedA, packed, c0, ldc, n, kc, true, 0, false, stage, 4);
+    else strip4_tiles(packedA, packed, c0, ldc, n, kc, false, 0, false, stage, 4);
+  } else {
+    strip4_tiles(packedA, packed, c0, ldc, n, kc, loadC, bias, relu, stage, rows);
+  }
+}
+
+@inline function strip4_tiles(packedA: usize, packed: usize, c0: usize, ldc: usize, n: i32, kc: i32, loadC: bool,
+                              bias: usize, relu: bool, stage: usize, rows: i32): void {
   const zero = v128.load(stage); // stage starts zeroed: a zero vector not rematerialized in loops
   const panels = (n + NR - 1) / NR;
   const panelBytes = <usize>kc * (NR * 4);

@@ -49,6 +49,14 @@ import { NR } from "./gemm";
   const nc = min(NR, n - j);
   const cq = c0 + (<usize>j << 2);
   const bq = bias ? bias + (<usize>j << 2) : 0;
+  if (nc == NR) {
+    // Whole tile: one test here instead of one a row (each finish_row below folds to its full case).
+    finish_row(cq, x00, x01, NR, loadC, bq, relu, zero, stage + 64);
+    if (rows > 1) finish_row(cq + ldc, x10, x11, NR, loadC, bq, relu, zero, stage + 64);
+    if (rows > 2) finish_row(cq + 2 * ldc, x20, x21, NR, loadC, bq, relu, zero, stage + 64);
+    if (rows > 3) finish_row(cq + 3 * ldc, x30, x31, NR, loadC, bq, relu, zero, stage + 64);
+    return;
+  }
   finish_row(cq, x00, x01, nc, loadC, bq, relu, zero, stage + 64);
   if (rows > 1) finish_row(cq + ldc, x10, x11, nc, loadC, bq, relu, zero, stage + 64);
   if (rows > 2) finish_row(cq + 2 * ldc, x20, x21, nc, loadC, bq, relu, zero, stage + 64);

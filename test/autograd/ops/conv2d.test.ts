@@ -4,6 +4,7 @@ import { conv2d, Generator, gradcheck, tensor, Tensor, tidy } from "../../../src
 import { conv2dStrategy, type Conv2dPath } from "../../../src/autograd/ops/conv2d.js";
 import { conv2dReference, conv2dReferenceBackward } from "../../reference/conv2d.js";
 import { expectClose, setup } from "../../helpers/setup.js";
+import { kernels } from "../../../src/wasm/loader.js";
 
 beforeAll(setup);
 afterEach(() => {
@@ -119,6 +120,47 @@ describe("conv2d", () => {
     const quads = cases({ n: 2, hw: 7, cin: 2, cout: 13 }).map((c): Case => ({ ...c, cin: 4 * c.cin }));
     fc.assert(fc.property(quads, (c) => checkCase(c, "implicit", "direct")), { numRuns: 30 });
   });
+
+  it("writes nothing outside the implicit kernels' outputs, whole 4x8 tiles and row tails of 3", () =>
+    tidy(() => {
+      // Raw kernel calls, each output a window of a buffer with 16 guard floats on each side.
+      // 15 rows of C (two 4-row strips and 3 rows) by 8 columns: whole tiles, ending without a
+      // bias and relu (the filter gradient, the input gradient) or with them (the forward).
+      const k = kernels<Record<string, (...args: number[]) => void> & { conv_gemm_scratch_floats(n: number, k: number, perTap: number, ch: number): number }>();
+      const rng = new Generator(11);
+      const guarded = (floats: number) => {
+        const t = tensor(new Array(floats + 32).fill(7));
+        return {
+          ptr: t.ptr + 64,
+          inside: () => t.toArray().slice(16, 16 + floats),
+          guards: () => [...t.toArray().subarray(0, 16), ...t.toArray().subarray(16 + floats)],
+        };
+      };
+      const run = (c: Case, call: (x: Tensor, kt: Tensor, b: Tensor, gy: Tensor, out: number, scratch: number, g: number[]) => void,
+        expected: (ref: ReturnType<typeof conv2dReferenceBackward>, y: Float32Array) => Float32Array) => {
+        const d = data({ ...c, bias: true });
+        const y = conv2dReference(d.x, d.xShape, d.k, d.kShape, d.b, { strides: [1, 1], padding: "same", relu: true });
+        const gy = values(d.rng, y.y.length);
+        const ref = conv2dReferenceBackward(d.x, d.xShape, d.k, d.kShape, y.y, gy, { strides: [1, 1], padding: "same", relu: false });
+        const want = expected(ref, y.y);
+        const out = guarded(want.length);
+        const scratch = Tensor.empty([1 << 16]);
+        // 'same' at stride 1 with TensorFlow's padding: nothing before, the rest after.
+        call(tensor(d.x), tensor(d.k), tensor(d.b!), tensor(gy), out.ptr, scratch.ptr, [c.n, c.h, c.w, c.cin, c.h, c.w, c.cout, c.kh, c.kw]);
+        expectClose(out.inside(), want, 1e-5, 1e-4);
+        expect(out.guards()).toEqual(new Array(32).fill(7));
+      };
+      const base = { n: 1, h: 3, w: 5, strides: [1, 1] as [number, number], padding: "same" as const, bias: true, relu: true, seed: 4 };
+      // Forward: 15 pixels by cout = 8 (4x8 tiles: not a multiple of 16), bias and relu.
+      run({ ...base, cin: 3, cout: 8, kh: 2, kw: 2 }, (x, kt, b, _gy, out, scratch, g) =>
+        k.conv2d_implicit_forward(x.ptr, kt.ptr, b.ptr, out, scratch, ...g, 1, 1, 0, 0, 1, 0, 15), (_ref, y) => y);
+      // Input gradient: 15 pixels by cin = 8.
+      run({ ...base, cin: 8, cout: 3, kh: 2, kw: 2 }, (_x, kt, _b, gy, out, scratch, g) =>
+        k.conv2d_implicit_input(gy.ptr, kt.ptr, out, scratch, ...g, 0, 0, 0, 15), (ref) => ref.dx);
+      // Kernel gradient: 1x1 taps by 11 input channels = 11 rows (4, 4 and 3) by cout = 8.
+      run({ ...base, cin: 11, cout: 8, kh: 1, kw: 1 }, (x, _kt, _b, gy, out, scratch, g) =>
+        k.conv2d_implicit_filter(x.ptr, gy.ptr, out, scratch, ...g, 1, 1, 0, 0, 0, 11), (ref) => ref.dk);
+    }));
 
   it("gives the same kernel and bias gradients, bit for bit, whether or not the mask is fused", () => {
     // Fused (x without a gradient) and unfused (dZ written first) sum the same terms in the same
