@@ -2,7 +2,8 @@
 // Row-major. transA: A is stored (k x m); transB: B is stored (n x k).
 //
 // B is packed, one block of KC rows at a time, into panels NR = 8 columns wide (zero-padded), so
-// the micro-kernel reads it contiguously. The micro-kernel computes a 4x8 tile of C in 8 f32x4
+// the micro-kernel reads it contiguously; a row-major B is packed by the block's first strip of A
+// as it reads it (strip4_packing), a transposed one in a pass of its own (pack_b). The micro-kernel computes a 4x8 tile of C in 8 f32x4
 // accumulators: with 2 B vectors and 4 A broadcasts that is 14 of the 15 xmm registers V8 gives
 // wasm; bigger tiles spill. Each strip of 4 rows of A is packed too (4 values per k of the block)
 // so its `v128.load32_splat`s sit at fixed offsets of one pointer, and is reused by every panel.
@@ -179,15 +180,38 @@ export function strip4(packedA: usize, packed: usize, c0: usize, ldc: usize, n: 
   // tile's end folds to its loads and stores. When K is short the end is a good part of a tile:
   // scratch A/B, dense dW and conv2's dA (k = 32) 1.07-1.15x, the others unchanged.
   if (rows == 4 && !bias && !relu) {
-    if (loadC) strip4_tiles(packedA, packed, c0, ldc, n, kc, true, 0, false, stage, 4);
-    else strip4_tiles(packedA, packed, c0, ldc, n, kc, false, 0, false, stage, 4);
+    if (loadC) strip4_tiles(packedA, packed, c0, ldc, n, kc, true, 0, false, stage, 4, 0, 0, false);
+    else strip4_tiles(packedA, packed, c0, ldc, n, kc, false, 0, false, stage, 4, 0, 0, false);
   } else {
-    strip4_tiles(packedA, packed, c0, ldc, n, kc, loadC, bias, relu, stage, rows);
+    strip4_tiles(packedA, packed, c0, ldc, n, kc, loadC, bias, relu, stage, rows, 0, 0, false);
   }
 }
 
+/**
+ * strip4 for 4 rows that also packs B: kc rows of a row-major B at b (rows ld bytes apart) into
+ * the panels at `packed` as pack_b would, each whole panel as the micro-kernel first reads it,
+ * so that the first strip of a K block pays for the packing's loads in a loop bound by its
+ * multiply-adds instead of in a pass of its own (the dense forward packs 1.6 MB a call).
+ */
+function strip4_packing(packedA: usize, b: usize, ld: usize, packed: usize, c0: usize, ldc: usize, n: i32, kc: i32,
+                        loadC: bool, bias: usize, relu: bool, stage: usize): void {
+  const whole = n & ~(NR - 1);
+  if (whole < n) pack_b(b + (<usize>whole << 2), <i32>(ld >> 2), packed + <usize>(whole >> 3) * kc * (NR * 4), n - whole, 0, kc, 0);
+  if (!bias && !relu) {
+    if (loadC) strip4_tiles(packedA, packed, c0, ldc, n, kc, true, 0, false, stage, 4, b, ld, true);
+    else strip4_tiles(packedA, packed, c0, ldc, n, kc, false, 0, false, stage, 4, b, ld, true);
+  } else {
+    strip4_tiles(packedA, packed, c0, ldc, n, kc, loadC, bias, relu, stage, 4, b, ld, true);
+  }
+}
+
+/**
+ * The 4x8 micro-kernel over every panel of a strip. With `packing`, whole panels are read from B
+ * in place (b, rows ld bytes apart) and written to their packed place as they are used; the
+ * partial last panel must already be packed.
+ */
 @inline function strip4_tiles(packedA: usize, packed: usize, c0: usize, ldc: usize, n: i32, kc: i32, loadC: bool,
-                              bias: usize, relu: bool, stage: usize, rows: i32): void {
+                              bias: usize, relu: bool, stage: usize, rows: i32, b: usize, ld: usize, packing: bool): void {
   const zero = v128.load(stage); // stage starts zeroed: a zero vector not rematerialized in loops
   const panels = (n + NR - 1) / NR;
   const panelBytes = <usize>kc * (NR * 4);
@@ -197,6 +221,32 @@ export function strip4(packedA: usize, packed: usize, c0: usize, ldc: usize, n: 
     let pb = packed + <usize>q * panelBytes;
     let x00 = v128.xor(zero, zero), x01 = x00, x10 = x00, x11 = x00;
     let x20 = x00, x21 = x00, x30 = x00, x31 = x00;
+    if (packing && (q + 1) * NR <= n) {
+      let src = b + (<usize>q << 5);
+      while (pa < aEnd) {
+        const b0 = v128.load(src);
+        const b1 = v128.load(src, 16);
+        v128.store(pb, b0);
+        v128.store(pb, b1, 16);
+        const e0 = v128.load32_splat(pa);
+        x00 = madd(e0, b0, x00);
+        x01 = madd(e0, b1, x01);
+        const e1 = v128.load32_splat(pa, 4);
+        x10 = madd(e1, b0, x10);
+        x11 = madd(e1, b1, x11);
+        const e2 = v128.load32_splat(pa, 8);
+        x20 = madd(e2, b0, x20);
+        x21 = madd(e2, b1, x21);
+        const e3 = v128.load32_splat(pa, 12);
+        x30 = madd(e3, b0, x30);
+        x31 = madd(e3, b1, x31);
+        pa += 16;
+        pb += NR * 4;
+        src += ld;
+      }
+      finish_tile(c0, ldc, q * NR, n, x00, x01, x10, x11, x20, x21, x30, x31, loadC, bias, relu, zero, stage, rows);
+      continue;
+    }
     while (pa < aEnd) {
       const b0 = v128.load(pb);
       const b1 = v128.load(pb, 16);
@@ -225,11 +275,17 @@ export function strip4(packedA: usize, packed: usize, c0: usize, ldc: usize, n: 
  * in this block.
  */
 function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, packedA: usize, c: usize, ldc: usize, m: i32, n: i32,
-                    kc: i32, loadC: bool, bias: usize, relu: bool, stage: usize): void {
+                    kc: i32, loadC: bool, bias: usize, relu: bool, stage: usize, b: usize, ld: usize): void {
   const zero = v128.load(stage); // stage starts zeroed: a zero vector not rematerialized in loops
   const panels = (n + NR - 1) / NR;
   const panelBytes = <usize>kc * (NR * 4);
   let i = 0;
+  if (b) {
+    // B not packed yet: the first strip packs it.
+    pack_a4(a, rs, cs, kc, packedA);
+    strip4_packing(packedA, b, ld, packed, c, ldc, n, kc, loadC, bias, relu, stage);
+    i = 4;
+  }
   for (; i + 4 <= m; i += 4) {
     pack_a4(a + <usize>i * rs, rs, cs, kc, packedA);
     strip4(packedA, packed, c + <usize>i * ldc, ldc, n, kc, loadC, bias, relu, stage, 4);
@@ -313,11 +369,14 @@ export function gemm_part(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
     const biasj = bias ? bias + (<usize>j0 << 2) : 0;
     for (let k0 = 0; k0 < k; k0 += kc) {
       const kb = min(kc, k - k0);
-      pack_b(bj, ldb, packed, nc, k0, kb, transB);
+      // A row-major B is packed by the first strip of the block as it goes, when there is one.
+      const packLater = !transB && m >= 4;
+      if (!packLater) pack_b(bj, ldb, packed, nc, k0, kb, transB);
       const first = k0 == 0;
       const last = k0 + kb >= k;
       gemm_block(a + <usize>k0 * cs, rs, cs, packed, packedA, cj, <usize>ldc << 2, m, nc, kb,
-        !first || accumulate != 0, first ? biasj : 0, last && doRelu, stage);
+        !first || accumulate != 0, first ? biasj : 0, last && doRelu, stage,
+        packLater ? bj + (<usize>k0 * ldb << 2) : 0, <usize>ldb << 2);
     }
   }
 }
