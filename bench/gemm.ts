@@ -236,7 +236,7 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
       const bias = tensor(biasValues);
       const out = tensor(new Float32Array(c.m * c.n));
       const args: GemmArgs = { a, b, c: out, m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB, bias: c.bias ? bias : undefined };
-      const simd = c.op ? () => tidy(() => c.op!(a, b, bias)) : () => gemm(args);
+      const simd = c.op ? () => tidy(() => void c.op!(a, b, bias)) : () => gemm(args);
       const peak = peakNow();
       const t = measure(simd, timing);
       const r = row({ group, name: c.name, shape: c.shape, impl: `${kernelBuild()} simd, 1 thread` }, t, { flops });
