@@ -57,7 +57,11 @@ function tap_pointers(src: usize, sh: i32, sw: i32, ch: i32, imgs: usize, t0: i3
 /**
  * strip4 with A read in place: rows c0.. (ldc bytes apart, n columns, `rows` of them written) of
  * C = A · packed, where A's 4 rows are, for each of `taps` taps, the ch values at the 4 pointers
- * of `table` (tap_pointers). kc = taps * ch, the packed B block's rows.
+ * of `table` (tap_pointers). kc = taps * ch, the packed B block's rows. Consecutive taps whose
+ * channels follow on in memory for every row (horizontal neighbours inside the image) are read
+ * as one run: half the inner loop's starts for a 2x2 kernel, the same reads in the same order
+ * (scratch A/B: 1.05x on conv2's forward and input gradient on the plain build, 1.00-1.05x on the
+ * relaxed one).
  */
 function strip4_taps(table: usize, taps: i32, ch: i32, packed: usize, c0: usize, ldc: usize, n: i32, loadC: bool,
                      bias: usize, relu: bool, stage: usize, rows: i32): void {
@@ -69,11 +73,21 @@ function strip4_taps(table: usize, taps: i32, ch: i32, packed: usize, c0: usize,
     let pb = packed + <usize>q * panelBytes;
     let x00 = v128.xor(zero, zero), x01 = x00, x10 = x00, x11 = x00;
     let x20 = x00, x21 = x00, x30 = x00, x31 = x00;
-    for (let t = 0; t < taps; t++) {
+    for (let t = 0; t < taps;) {
       const tp = table + (<usize>t << 4);
       let p0 = <usize>load<u32>(tp), p1 = <usize>load<u32>(tp, 4);
       let p2 = <usize>load<u32>(tp, 8), p3 = <usize>load<u32>(tp, 12);
-      const end = p0 + run;
+      let length = run;
+      t++;
+      // The next taps join this run while all 4 rows' channels follow on in memory.
+      while (t < taps) {
+        const tn = table + (<usize>t << 4);
+        if (<usize>load<u32>(tn) != p0 + length || <usize>load<u32>(tn, 4) != p1 + length ||
+            <usize>load<u32>(tn, 8) != p2 + length || <usize>load<u32>(tn, 12) != p3 + length) break;
+        length += run;
+        t++;
+      }
+      const end = p0 + length;
       while (p0 < end) {
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
@@ -132,10 +146,19 @@ function strip2x16_taps(table: usize, r0: i32, taps: i32, ch: i32, packed: usize
     let pb = packed + <usize>q * panelBytes;
     let x00 = v128.xor(zero, zero), x01 = x00, x02 = x00, x03 = x00;
     let x10 = x00, x11 = x00, x12 = x00, x13 = x00;
-    for (let t = 0; t < taps; t++) {
+    for (let t = 0; t < taps;) {
       const tp = table + (<usize>(t * 4 + r0) << 2);
       let p0 = <usize>load<u32>(tp), p1 = <usize>load<u32>(tp, 4);
-      const end = p0 + run;
+      let length = run;
+      t++;
+      // The next taps join this run while both rows' channels follow on in memory.
+      while (t < taps) {
+        const tn = table + (<usize>(t * 4 + r0) << 2);
+        if (<usize>load<u32>(tn) != p0 + length || <usize>load<u32>(tn, 4) != p1 + length) break;
+        length += run;
+        t++;
+      }
+      const end = p0 + length;
       while (p0 < end) {
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
