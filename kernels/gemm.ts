@@ -221,35 +221,21 @@ function strip4_packing(packedA: usize, b: usize, ld: usize, packed: usize, c0: 
     let pb = packed + <usize>q * panelBytes;
     let x00 = v128.xor(zero, zero), x01 = x00, x10 = x00, x11 = x00;
     let x20 = x00, x21 = x00, x30 = x00, x31 = x00;
+    // B's rows: the packed panel, or with `packing`, a whole panel read in place and packed as it goes
+    // (a partial one, already packed, is rewritten with its own values).
+    let src = pb;
+    let step: usize = NR * 4;
     if (packing && (q + 1) * NR <= n) {
-      let src = b + (<usize>q << 5);
-      while (pa < aEnd) {
-        const b0 = v128.load(src);
-        const b1 = v128.load(src, 16);
-        v128.store(pb, b0);
-        v128.store(pb, b1, 16);
-        const e0 = v128.load32_splat(pa);
-        x00 = madd(e0, b0, x00);
-        x01 = madd(e0, b1, x01);
-        const e1 = v128.load32_splat(pa, 4);
-        x10 = madd(e1, b0, x10);
-        x11 = madd(e1, b1, x11);
-        const e2 = v128.load32_splat(pa, 8);
-        x20 = madd(e2, b0, x20);
-        x21 = madd(e2, b1, x21);
-        const e3 = v128.load32_splat(pa, 12);
-        x30 = madd(e3, b0, x30);
-        x31 = madd(e3, b1, x31);
-        pa += 16;
-        pb += NR * 4;
-        src += ld;
-      }
-      finish_tile(c0, ldc, q * NR, n, x00, x01, x10, x11, x20, x21, x30, x31, loadC, bias, relu, zero, stage, rows);
-      continue;
+      src = b + (<usize>q << 5);
+      step = ld;
     }
     while (pa < aEnd) {
-      const b0 = v128.load(pb);
-      const b1 = v128.load(pb, 16);
+      const b0 = v128.load(src);
+      const b1 = v128.load(src, 16);
+      if (packing) {
+        v128.store(pb, b0);
+        v128.store(pb, b1, 16);
+      }
       const e0 = v128.load32_splat(pa);
       x00 = madd(e0, b0, x00);
       x01 = madd(e0, b1, x01);
@@ -264,6 +250,7 @@ function strip4_packing(packedA: usize, b: usize, ld: usize, packed: usize, c0: 
       x31 = madd(e3, b1, x31);
       pa += 16;
       pb += NR * 4;
+      src += step;
     }
     finish_tile(c0, ldc, q * NR, n, x00, x01, x10, x11, x20, x21, x30, x31, loadC, bias, relu, zero, stage, rows);
   }
