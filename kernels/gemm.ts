@@ -3,10 +3,11 @@
 //
 // B is packed, one block of KC rows at a time, into panels NR = 8 columns wide (zero-padded), so
 // the micro-kernel reads it contiguously; a row-major B is packed by the block's first strip of A
-// as it reads it (strip4_packing), a transposed one in a pass of its own (pack_b). The micro-kernel computes a 4x8 tile of C in 8 f32x4
-// accumulators: with 2 B vectors and 4 A broadcasts that is 14 of the 15 xmm registers V8 gives
-// wasm; bigger tiles spill. Each strip of 4 rows of A is packed too (4 values per k of the block)
-// so its `v128.load32_splat`s sit at fixed offsets of one pointer, and is reused by every panel.
+// as it reads it (strip4_packing), a transposed one in a pass of its own (pack_b).
+// The micro-kernel computes a 4x8 tile of C in 8 f32x4 accumulators: with 2 B vectors and 4 A
+// broadcasts that is 14 of the 15 xmm registers V8 gives wasm; bigger tiles spill. Each strip of
+// 4 rows of A is packed too (4 values per k of the block) so its `v128.load32_splat`s sit at
+// fixed offsets of one pointer, and is reused by every panel.
 // Rows beyond the last multiple of 4 go through a 1x8 tile reading A in place; columns beyond the
 // last multiple of 8 are computed on the zero padding and stored through a scalar epilogue.
 
@@ -175,9 +176,8 @@ function pack_a4(a: usize, rs: usize, cs: usize, kc: i32, dst: usize): void {
  */
 export function strip4(packedA: usize, packed: usize, c0: usize, ldc: usize, n: i32, kc: i32, loadC: bool,
                        bias: usize, relu: bool, stage: usize, rows: i32): void {
-  // The common ends, 4 rows with nothing to add but C (every K block of a product without bias or
-  // relu, every block but the first and last of one with them), get loops of their own where the
-  // tile's end folds to its loads and stores. When K is short the end is a good part of a tile:
+  // The common ends, 4 rows with no bias or relu to apply (every K block but a bias's first and a
+  // relu's last), get loops of their own where the tile's end folds to its loads and stores. When K is short the end is a good part of a tile:
   // scratch A/B, dense dW and conv2's dA (k = 32) 1.07-1.15x, the others unchanged.
   if (rows == 4 && !bias && !relu) {
     if (loadC) strip4_tiles(packedA, packed, c0, ldc, n, kc, true, 0, false, stage, 4, 0, 0, false);
