@@ -55,6 +55,24 @@ function tap_pointers(src: usize, sh: i32, sw: i32, ch: i32, imgs: usize, t0: i3
 }
 
 /**
+ * How many taps from t on (one at least) make one run for rows r0 .. r0 + rows - 1 of `table`:
+ * each next tap's channels start, for every one of those rows, where the previous tap's end
+ * (run bytes later), as for horizontal neighbours inside the image.
+ */
+@inline function tapsInRun(table: usize, t: i32, taps: i32, r0: i32, rows: i32, run: usize): i32 {
+  const first = table + (<usize>(t * 4 + r0) << 2);
+  let joined = 1;
+  for (; t + joined < taps; joined++) {
+    const next = first + (<usize>joined << 4);
+    const offset = <usize>joined * run;
+    for (let r = 0; r < rows; r++) {
+      if (<usize>load<u32>(next + (<usize>r << 2)) != <usize>load<u32>(first + (<usize>r << 2)) + offset) return joined;
+    }
+  }
+  return joined;
+}
+
+/**
  * strip4 with A read in place: rows c0.. (ldc bytes apart, n columns, `rows` of them written) of
  * C = A · packed, where A's 4 rows are, for each of `taps` taps, the ch values at the 4 pointers
  * of `table` (tap_pointers). kc = taps * ch, the packed B block's rows. Consecutive taps whose
@@ -77,17 +95,9 @@ function strip4_taps(table: usize, taps: i32, ch: i32, packed: usize, c0: usize,
       const tp = table + (<usize>t << 4);
       let p0 = <usize>load<u32>(tp), p1 = <usize>load<u32>(tp, 4);
       let p2 = <usize>load<u32>(tp, 8), p3 = <usize>load<u32>(tp, 12);
-      let length = run;
-      t++;
-      // The next taps join this run while all 4 rows' channels follow on in memory.
-      while (t < taps) {
-        const tn = table + (<usize>t << 4);
-        if (<usize>load<u32>(tn) != p0 + length || <usize>load<u32>(tn, 4) != p1 + length ||
-            <usize>load<u32>(tn, 8) != p2 + length || <usize>load<u32>(tn, 12) != p3 + length) break;
-        length += run;
-        t++;
-      }
-      const end = p0 + length;
+      const joined = tapsInRun(table, t, taps, 0, 4, run);
+      t += joined;
+      const end = p0 + <usize>joined * run;
       while (p0 < end) {
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
@@ -149,16 +159,9 @@ function strip2x16_taps(table: usize, r0: i32, taps: i32, ch: i32, packed: usize
     for (let t = 0; t < taps;) {
       const tp = table + (<usize>(t * 4 + r0) << 2);
       let p0 = <usize>load<u32>(tp), p1 = <usize>load<u32>(tp, 4);
-      let length = run;
-      t++;
-      // The next taps join this run while both rows' channels follow on in memory.
-      while (t < taps) {
-        const tn = table + (<usize>(t * 4 + r0) << 2);
-        if (<usize>load<u32>(tn) != p0 + length || <usize>load<u32>(tn, 4) != p1 + length) break;
-        length += run;
-        t++;
-      }
-      const end = p0 + length;
+      const joined = tapsInRun(table, t, taps, r0, 2, run);
+      t += joined;
+      const end = p0 + <usize>joined * run;
       while (p0 < end) {
         const b0 = v128.load(pb);
         const b1 = v128.load(pb, 16);
