@@ -2,6 +2,7 @@
 // Kernels take raw pointers into linear memory and sizes; they allocate nothing.
 export * from "./elementwise";
 export * from "./gemm";
+export * from "./gemm_abt";
 export * from "./dropout";
 export * from "./normalize";
 export * from "./dense";

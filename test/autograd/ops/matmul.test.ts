@@ -51,6 +51,18 @@ describe("gemm kernel", () => {
       }
   });
 
+  it("reads B in place for A·Bᵀ with few rows of A (dot products), any row tail, odd n, accumulating or not", () => {
+    // n >= 64, k a multiple of 4, no bias or relu: the dense input gradient's kind of product,
+    // computed by kernels/gemm_abt.ts (each element 4 lane sums, then across them).
+    const abtCase = fc.record({
+      m: fc.integer({ min: 1, max: 13 }), n: fc.integer({ min: 64, max: 140 }), k4: fc.integer({ min: 1, max: 24 }),
+      accumulate: fc.boolean(),
+    }).chain((s) => fc.record({ s: fc.constant(s), a: floats(s.m * 4 * s.k4), b: floats(4 * s.k4 * s.n), c: floats(s.m * s.n) }));
+    fc.assert(fc.property(abtCase, ({ s, a, b, c }) =>
+      runGemm({ m: s.m, n: s.n, k: 4 * s.k4, transA: false, transB: true, accumulate: s.accumulate, bias: false, relu: false }, a, b, c, [])),
+    { numRuns: 60 });
+  });
+
   it("with k = 0 gives (C or 0) + bias", () =>
     tidy(() => {
       const c = tensor([1, -2, 3, -4], [2, 2]);
@@ -62,14 +74,16 @@ describe("gemm kernel", () => {
 
   it("writes nothing outside C", () =>
     tidy(() => {
-      // C is a window of a larger buffer: the guards around it must survive edge tiles.
-      const m = 5, n = 13, k = 7;
-      const buf = tensor(new Array(m * n + 32).fill(7));
-      const r = (len: number) => Array.from({ length: len }, (_, i) => (i % 5) - 2);
-      gemm({ a: tensor(r(m * k)), b: tensor(r(k * n)), c: buf.ptr + 64, m, n, k });
-      const v = buf.toArray();
-      expect(Array.from(v.subarray(0, 16))).toEqual(new Array(16).fill(7));
-      expect(Array.from(v.subarray(16 + m * n))).toEqual(new Array(16).fill(7));
+      // C is a window of a larger buffer: the guards around it must survive edge tiles, of the
+      // blocked kernel and of the A·Bᵀ one (n >= 64, k a multiple of 4, transB; 7 rows: a tail of 3).
+      for (const [m, n, k, transB] of [[5, 13, 7, false], [7, 65, 8, true]] as const) {
+        const buf = tensor(new Array(m * n + 32).fill(7));
+        const r = (len: number) => Array.from({ length: len }, (_, i) => (i % 5) - 2);
+        gemm({ a: tensor(r(m * k)), b: tensor(r(k * n)), c: buf.ptr + 64, m, n, k, transB });
+        const v = buf.toArray();
+        expect(Array.from(v.subarray(0, 16))).toEqual(new Array(16).fill(7));
+        expect(Array.from(v.subarray(16 + m * n))).toEqual(new Array(16).fill(7));
+      }
     }));
 
   it("reuses one packing buffer (no memory held per call)", () =>
