@@ -24,7 +24,7 @@ export function abt_packed_floats(m: i32, k: i32): i32 {
  */
 export function pack_abt_a(a: usize, m: i32, k: i32, dst: usize): void {
   const ldk = <usize>k << 2;
-  const zero = v128.xor(v128.load(a), v128.load(a));
+  const zero = f32x4.splat(0);
   let d = dst;
   for (let i = 0; i < m; i += 4) {
     const rows = min(4, m - i);

@@ -180,11 +180,14 @@ function runAbt(args: GemmArgs, kern: GemmKernels, threads: number): void {
   const { m, n, k } = args;
   const packed = scratchFor(0, kern.abt_packed_floats(m, k));
   kern.pack_abt_a(address(args.a), m, k, packed);
-  const head = [packed, address(args.b), address(args.c), m, n, k, args.accumulate ? 1 : 0];
+  const b = address(args.b);
+  const c = address(args.c);
+  const accumulate = args.accumulate ? 1 : 0;
   if (threads <= 1) {
-    kern.gemm_abt(packed, address(args.b), address(args.c), m, n, k, args.accumulate ? 1 : 0, 0, n);
+    kern.gemm_abt(packed, b, c, m, n, k, accumulate, 0, n);
     return;
   }
+  const head = [packed, b, c, m, n, k, accumulate];
   // Pairs of columns, the tile's width; nothing is packed per part.
   const pairs = Math.ceil(n / 2);
   const shares = taperedRanges(pairs, Math.min(pairs, threads * PARTS_PER_THREAD))
