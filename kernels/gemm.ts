@@ -12,9 +12,9 @@
 // last multiple of 8 are computed on the zero padding and stored through a scalar epilogue.
 
 import { madd } from "./madd";
-import { finish_row, finish_tile } from "./tile";
+import { pack_b16, strips_taps } from "./strips_in_place";
+import { finish_row, finish_tile, NR } from "./tile";
 
-export const NR = 8;
 /**
  * Bytes of packed B per K block, for narrow products (at least MIN_BLOCK_ROWS rows per block):
  * small enough that the panels a 4-row strip streams through stay in L1 (32 KB here) next to the

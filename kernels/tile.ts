@@ -1,7 +1,8 @@
-// The end of a 4x8 micro-kernel tile, shared by gemm.ts and conv_gemm.ts. Not re-exported by
+// The end of a 4x8 micro-kernel tile, shared by gemm.ts and strips_in_place.ts. Not re-exported by
 // index.ts: an inline helper taking v128 values, not a kernel.
 
-import { NR } from "./gemm";
+/** Columns of a tile: two f32x4 vectors, the width of a packed B panel. */
+export const NR = 8;
 
 /**
  * Writes 8 columns of one row of C: x (+ C if loadC) (+ bias) (relu). When nc < 8 the row goes
