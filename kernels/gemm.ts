@@ -10,6 +10,8 @@
 // fixed offsets of one pointer, and is reused by every panel.
 // Rows beyond the last multiple of 4 go through a 1x8 tile reading A in place; columns beyond the
 // last multiple of 8 are computed on the zero padding and stored through a scalar epilogue.
+// Narrow products (n <= 96) with a row-major A skip packing A: strips_in_place.ts's kernels read
+// its rows in place (a 2x16 tile when n is a multiple of 16), summing in the same order.
 
 import { madd } from "./madd";
 import { pack_b16, strips_taps } from "./strips_in_place";
@@ -32,6 +34,15 @@ const PACK_BUDGET_BYTES = 24 * 1024;
  */
 const MIN_BLOCK_ROWS = 256;
 const MAX_BLOCK_BYTES = 256 * 1024;
+/**
+ * Widest B (columns in a chunk) for which a row-major A is read in place (gemm_block_in_place)
+ * rather than packed 4 rows a strip: packing a strip costs the same whatever n and is repaid over
+ * n/8 panels. Scratch A/B against packed strips (interleaved, 15 rounds; the same bits): n <= 96
+ * 1.05-1.46x on the relaxed build (conv2's forward as a GEMM, n = 32, 1.06-1.21x), 0.97-1.29x on
+ * the plain one; n = 128 0.97x, n = 256 0.76-1.00x (relaxed), where the dense forward's fused
+ * packing of B wins.
+ */
+const IN_PLACE_MAX_COLUMNS = 96;
 /** A 4x8 tile staged for the scalar epilogue of the last, partial panel. */
 export const STAGE_FLOATS = 32;
 
@@ -298,6 +309,21 @@ function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, packedA: usiz
 }
 
 /**
+ * gemm_block for a row-major A (rows rs bytes apart) read in place by strips_in_place.ts's
+ * kernels: each strip's 4 row pointers, one tap of kc values, go in `table` (16 bytes); a last,
+ * partial strip points its missing rows at its first. B is packed: pack_b16's panels if `wide`
+ * (n a multiple of 16), pack_b's otherwise.
+ */
+function gemm_block_in_place(a: usize, rs: usize, packed: usize, table: usize, c: usize, ldc: usize, m: i32, n: i32,
+                             kc: i32, loadC: bool, bias: usize, relu: bool, stage: usize, wide: bool): void {
+  for (let i = 0; i < m; i += 4) {
+    const rows = min(4, m - i);
+    for (let r = 0; r < 4; r++) store<u32>(table + (<usize>r << 2), <u32>(a + <usize>(r < rows ? i + r : i) * rs));
+    strips_taps(table, 1, kc, packed, c + <usize>i * ldc, ldc, n, loadC, bias, relu, stage, rows, wide);
+  }
+}
+
+/**
  * C (m x n) = op(A) · op(B) [+ C if accumulate] [+ bias (n floats) if bias != 0] [relu if relu].
  * scratch: gemm_scratch_floats(n, k) floats, 16-byte aligned, contents undefined.
  */
@@ -356,14 +382,25 @@ export function gemm_part(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
     const biasj = bias ? bias + (<usize>j0 << 2) : 0;
     for (let k0 = 0; k0 < k; k0 += kc) {
       const kb = min(kc, k - k0);
+      const first = k0 == 0;
+      const last = k0 + kb >= k;
+      const loadC = !first || accumulate != 0;
+      const blockBias = first ? biasj : 0;
+      const blockRelu = last && doRelu;
+      if (!transA && nc <= IN_PLACE_MAX_COLUMNS) {
+        // Narrow B: A's rows read in place; B in 16-column panels for the 2x16 tile when it can.
+        const wide = !transB && (nc & 15) == 0;
+        if (wide) pack_b16(bj, ldb, packed, nc, k0, kb);
+        else pack_b(bj, ldb, packed, nc, k0, kb, transB);
+        gemm_block_in_place(a + <usize>k0 * cs, rs, packed, packedA, cj, <usize>ldc << 2, m, nc, kb,
+          loadC, blockBias, blockRelu, stage, wide);
+        continue;
+      }
       // A row-major B is packed by the first strip of the block as it goes, when there is one.
       const packLater = !transB && m >= 4;
       if (!packLater) pack_b(bj, ldb, packed, nc, k0, kb, transB);
-      const first = k0 == 0;
-      const last = k0 + kb >= k;
       gemm_block(a + <usize>k0 * cs, rs, cs, packed, packedA, cj, <usize>ldc << 2, m, nc, kb,
-        !first || accumulate != 0, first ? biasj : 0, last && doRelu, stage,
-        packLater ? bj + (<usize>k0 * ldb << 2) : 0, <usize>ldb << 2);
+        loadC, blockBias, blockRelu, stage, packLater ? bj + (<usize>k0 * ldb << 2) : 0, <usize>ldb << 2);
     }
   }
 }

@@ -63,6 +63,17 @@ describe("gemm kernel", () => {
     { numRuns: 60 });
   });
 
+  it("reads a row-major A in place for narrow B (n <= 96): 2x16 tiles, 4x8 ones, row tails, K blocks, every flag", () => {
+    // n a multiple of 16 with B row-major takes the 2x16 tile, other n (or B transposed) the 4x8
+    // one; k up to 700 spans up to three K blocks; m % 4 != 0 leaves a partial strip.
+    const narrowCase = fc.record({
+      m: fc.integer({ min: 1, max: 23 }), n: fc.oneof(fc.constantFrom(16, 32, 48, 80, 96), fc.integer({ min: 1, max: 96 })),
+      k: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 250, max: 700 })),
+      transB: fc.boolean(), accumulate: fc.boolean(), bias: fc.boolean(), relu: fc.boolean(),
+    }).chain((s) => fc.record({ s: fc.constant(s), a: floats(s.m * s.k), b: floats(s.k * s.n), c: floats(s.m * s.n), biasValues: floats(s.n) }));
+    fc.assert(fc.property(narrowCase, ({ s, a, b, c, biasValues }) => runGemm({ ...s, transA: false }, a, b, c, biasValues)), { numRuns: 80 });
+  });
+
   it("with k = 0 gives (C or 0) + bias", () =>
     tidy(() => {
       const c = tensor([1, -2, 3, -4], [2, 2]);
@@ -75,14 +86,19 @@ describe("gemm kernel", () => {
   it("writes nothing outside C", () =>
     tidy(() => {
       // C is a window of a larger buffer: the guards around it must survive edge tiles, of the
-      // blocked kernel and of the A·Bᵀ one (n >= 64, k a multiple of 4, transB; 7 rows: a tail of 3).
-      for (const [m, n, k, transB] of [[5, 13, 7, false], [7, 65, 8, true]] as const) {
+      // blocked kernel (n > 96 or A transposed), of the ones reading A in place (2x16 and 4x8 tiles)
+      // and of the A·Bᵀ one (n >= 64, k a multiple of 4, transB); 7 rows leave a tail of 3.
+      const cases = [[5, 13, 7, false, true], [7, 104, 9, false, false], [7, 32, 9, false, false], [6, 21, 5, false, false],
+        [7, 40, 6, true, false], [7, 65, 8, true, false]] as const;
+      for (const [m, n, k, transB, transA] of cases) {
         const buf = tensor(new Array(m * n + 32).fill(7));
         const r = (len: number) => Array.from({ length: len }, (_, i) => (i % 5) - 2);
-        gemm({ a: tensor(r(m * k)), b: tensor(r(k * n)), c: buf.ptr + 64, m, n, k, transB });
+        const [a, b] = [r(m * k), r(k * n)];
+        gemm({ a: tensor(a), b: tensor(b), c: buf.ptr + 64, m, n, k, transA, transB });
         const v = buf.toArray();
         expect(Array.from(v.subarray(0, 16))).toEqual(new Array(16).fill(7));
         expect(Array.from(v.subarray(16 + m * n))).toEqual(new Array(16).fill(7));
+        expectClose(v.subarray(16, 16 + m * n), gemmReference({ a, b, m, n, k, transA, transB }), 1e-5, 1e-5);
       }
     }));
 
