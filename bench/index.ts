@@ -1,4 +1,5 @@
-// `npm run bench`: every benchmark module's rows, as a table, or JSON with --json.
+// `npm run bench`: every benchmark module's rows, as a table, or JSON with --json; then the
+// speed targets judged on those rows (targets.ts).
 // Flags: --json, --quick (shorter runs), --only GROUP[,GROUP].
 
 import { init } from "../src/index.js";
@@ -10,6 +11,7 @@ import * as triplet from "./triplet.js";
 import * as conv from "./conv.js";
 import * as tfjs from "./tfjs.js";
 import * as threads from "./threads.js";
+import { judgeTargets, targetsTable } from "./targets.js";
 
 type Bench = { group: string; run: (options: BenchOptions) => Promise<BenchRow[]> | BenchRow[] };
 
@@ -63,8 +65,9 @@ async function main() {
     if (!opts.json) process.stderr.write(`bench: ${b.group} done\n`);
   }
   const meta = { node: process.version, date: new Date().toISOString(), quick: opts.quick };
-  if (opts.json) console.log(JSON.stringify({ meta, rows }, null, 2));
-  else console.log(table(rows));
+  const targets = judgeTargets(rows);
+  if (opts.json) console.log(JSON.stringify({ meta, rows, targets }, null, 2));
+  else console.log(`${table(rows)}\n\n${targetsTable(targets)}`);
 }
 
 main().catch((e) => {

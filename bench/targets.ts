@@ -1,0 +1,78 @@
+// The speed targets of the training-speed issue, judged on one run's own rows and printed after
+// its table (and under "targets" with --json), so that a run says by itself which held. A target
+// whose rows did not run (--only) is left out. The default train:mnist run's time and peak RSS
+// are reported by that run, not here.
+
+import type { BenchRow } from "./harness.js";
+
+export interface TargetRow {
+  target: string;
+  /** This run's figure, with what it was taken from. */
+  figure: string;
+  threshold: string;
+  met: boolean;
+}
+
+const STEP = "train step (fwd+loss+bwd+Adam)";
+const MAX_STEP_MS = 15;
+const MIN_TFJS_FACTOR = 10;
+const MIN_STEP_SHARE = 0.5;
+const MIN_THREAD_SPEEDUP = 1.6;
+const MIN_GEMM_SHARE = 75;
+
+function num(r: BenchRow | undefined, key: string): number | undefined {
+  const v = r?.extra?.[key];
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+export function judgeTargets(rows: BenchRow[]): TargetRow[] {
+  const out: TargetRow[] = [];
+  const add = (target: string, value: number, figure: string, threshold: string, met: boolean) => {
+    if (Number.isFinite(value)) out.push({ target, figure, threshold, met });
+  };
+  // The step group's first pair: 1 and 2 threads in alternating blocks, the speed-up per round.
+  const one = rows.find((r) => r.group === "step" && r.name === STEP && r.impl.endsWith(", 1 thread"));
+  const two = rows.find((r) => r.group === "step" && r.name === STEP && num(r, "vs 1 thread") !== undefined);
+  const tfjsWasm = rows.find((r) => r.group === "tfjs" && r.name.startsWith("tfjs-wasm train step"));
+  const plainPeak = rows.find((r) => r.group === "gemm" && r.name === "f32x4 peak (mul+add)");
+  const ceiling = rows.find((r) => r.group === "threads" && r.name.endsWith("machine ceiling") && num(r, "speed-up") !== undefined);
+
+  if (one) {
+    add("train step, 1 thread, median", one.medianMs, `${one.medianMs.toFixed(2)} ms`, `≤ ${MAX_STEP_MS} ms`, one.medianMs <= MAX_STEP_MS);
+    if (tfjsWasm) {
+      const factor = tfjsWasm.medianMs / one.medianMs;
+      add("faster than TF.js wasm (stand-in Conv2DBackpropFilter), 1 thread", factor,
+        `${factor.toFixed(1)}× (${tfjsWasm.medianMs.toFixed(0)} ms a step)`,
+        `≥ ${MIN_TFJS_FACTOR}×`, factor >= MIN_TFJS_FACTOR);
+    }
+    if (plainPeak?.gflops && one.gflops) {
+      const share = one.gflops / plainPeak.gflops;
+      add("train step's effective rate, 1 thread, of the f32x4 mul+add peak", share,
+        `${(100 * share).toFixed(0)} % (${one.gflops.toFixed(1)} GFLOP/s)`,
+        `≥ ${100 * MIN_STEP_SHARE} %`, share >= MIN_STEP_SHARE);
+    }
+  }
+  if (two) {
+    const speedup = num(two, "vs 1 thread")!;
+    const machine = num(ceiling, "speed-up");
+    add(`train step, ${two.impl.replace(/.*, /, "")} against 1 (paired rounds)`, speedup,
+      `${speedup.toFixed(2)}×${machine === undefined ? "" : ` (machine ceiling ${machine.toFixed(2)}×)`}`,
+      `≥ ${MIN_THREAD_SPEEDUP}×`, speedup >= MIN_THREAD_SPEEDUP);
+  }
+  // Every GEMM-shaped product on one thread (the micro-kernel alone is their ceiling, not a product).
+  for (const r of rows) {
+    const share = num(r, "% mul+add peak");
+    if (r.group !== "gemm" || share === undefined || r.name.includes("micro-kernel")) continue;
+    add(`GEMM, 1 thread, of the mul+add peak: ${r.name}`, share, `${share.toFixed(0)} %`, `≥ ${MIN_GEMM_SHARE} %`, share >= MIN_GEMM_SHARE);
+  }
+  return out;
+}
+
+export function targetsTable(targets: TargetRow[]): string {
+  const met = targets.filter((t) => t.met).length;
+  const head = ["target", "this run", "needs", "met"];
+  const body = targets.map((t) => [t.target, t.figure, t.threshold, t.met ? "yes" : "NO"]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  return [`targets: ${met} of ${targets.length} met in this run`, line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}
