@@ -38,7 +38,7 @@ const MAX_BLOCK_BYTES = 256 * 1024;
  * Widest B (columns in a chunk) for which a row-major A is read in place (gemm_block_in_place)
  * rather than packed 4 rows a strip: packing a strip costs the same whatever n and is repaid over
  * n/8 panels. Scratch A/B against packed strips (interleaved, 15 rounds; the same bits): n <= 96
- * 1.05-1.46x on the relaxed build (conv2's forward as a GEMM, n = 32, 1.06-1.21x), 0.97-1.29x on
+ * 1.00-1.46x on the relaxed build (conv2's forward as a GEMM, n = 32, 1.06-1.21x), 0.97-1.29x on
  * the plain one; n = 128 0.97x, n = 256 0.76-1.00x (relaxed), where the dense forward's fused
  * packing of B wins.
  */
