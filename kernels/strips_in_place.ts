@@ -31,7 +31,8 @@ import { finish_row, finish_tile, NR } from "./tile";
 /**
  * strip4 with A read in place: rows c0.. (ldc bytes apart, n columns, `rows` of them written) of
  * C = A · packed, where A's 4 rows are, for each of `taps` taps, the ch values at the 4 pointers
- * of `table` (tap_pointers). kc = taps * ch, the packed B block's rows. Consecutive taps whose
+ * of `table` (conv_gemm.ts's tap_pointers, or gemm.ts's 4 row pointers). kc = taps * ch, the
+ * packed B block's rows. Consecutive taps whose
  * channels follow on in memory for every row (horizontal neighbours inside the image) are read
  * as one run: half the inner loop's starts for a 2x2 kernel, the same reads in the same order
  * (scratch A/B: 1.05x on conv2's forward and input gradient on the plain build, 1.00-1.05x on the
