@@ -11,7 +11,8 @@
 // Rows beyond the last multiple of 4 go through a 1x8 tile reading A in place; columns beyond the
 // last multiple of 8 are computed on the zero padding and stored through a scalar epilogue.
 // Narrow products (n <= 96) with a row-major A skip packing A: strips_in_place.ts's kernels read
-// its rows in place (a 2x16 tile when n is a multiple of 16), summing in the same order.
+// its rows in place (a 2x16 tile when n is a multiple of 16), summing in the same order. With a
+// transposed A they pack each strip during its first panel, which reads the strip in place.
 
 import { madd } from "./madd";
 import { pack_b16, strips_taps } from "./strips_in_place";
@@ -191,10 +192,10 @@ export function strip4(packedA: usize, packed: usize, c0: usize, ldc: usize, n: 
   // relu's last), get loops of their own where the tile's end folds to its loads and stores. When K is short the end is a good part of a tile:
   // scratch A/B, dense dW and conv2's dA (k = 32) 1.07-1.15x, the others unchanged.
   if (rows == 4 && !bias && !relu) {
-    if (loadC) strip4_tiles(packedA, packed, c0, ldc, n, kc, true, 0, false, stage, 4, 0, 0, false);
-    else strip4_tiles(packedA, packed, c0, ldc, n, kc, false, 0, false, stage, 4, 0, 0, false);
+    if (loadC) strip4_tiles(packedA, packed, c0, ldc, n, kc, true, 0, false, stage, 4, 0, 0, false, 0, 0, false);
+    else strip4_tiles(packedA, packed, c0, ldc, n, kc, false, 0, false, stage, 4, 0, 0, false, 0, 0, false);
   } else {
-    strip4_tiles(packedA, packed, c0, ldc, n, kc, loadC, bias, relu, stage, rows, 0, 0, false);
+    strip4_tiles(packedA, packed, c0, ldc, n, kc, loadC, bias, relu, stage, rows, 0, 0, false, 0, 0, false);
   }
 }
 
@@ -209,26 +210,46 @@ function strip4_packing(packedA: usize, b: usize, ld: usize, packed: usize, c0: 
   const whole = n & ~(NR - 1);
   if (whole < n) pack_b(b + (<usize>whole << 2), <i32>(ld >> 2), packed + <usize>(whole >> 3) * kc * (NR * 4), n - whole, 0, kc, 0);
   if (!bias && !relu) {
-    if (loadC) strip4_tiles(packedA, packed, c0, ldc, n, kc, true, 0, false, stage, 4, b, ld, true);
-    else strip4_tiles(packedA, packed, c0, ldc, n, kc, false, 0, false, stage, 4, b, ld, true);
+    if (loadC) strip4_tiles(packedA, packed, c0, ldc, n, kc, true, 0, false, stage, 4, b, ld, true, 0, 0, false);
+    else strip4_tiles(packedA, packed, c0, ldc, n, kc, false, 0, false, stage, 4, b, ld, true, 0, 0, false);
   } else {
-    strip4_tiles(packedA, packed, c0, ldc, n, kc, loadC, bias, relu, stage, 4, b, ld, true);
+    strip4_tiles(packedA, packed, c0, ldc, n, kc, loadC, bias, relu, stage, 4, b, ld, true, 0, 0, false);
   }
+}
+
+/**
+ * strip4 for a transposed A read in place (A(0..3, p) adjacent at a + p*cs bytes): the first panel
+ * reads the strip there and packs it into packedA as it goes, so the strided loads overlap that
+ * panel's multiply-adds instead of taking a pass of their own; the other panels read it packed.
+ */
+function strip4_packing_a(a: usize, cs: usize, packedA: usize, packed: usize, c0: usize, ldc: usize, n: i32, kc: i32,
+                          loadC: bool, bias: usize, relu: bool, stage: usize): void {
+  const first = min(n, NR);
+  if (!bias && !relu) {
+    if (loadC) strip4_tiles(packedA, packed, c0, ldc, first, kc, true, 0, false, stage, 4, 0, 0, false, a, cs, true);
+    else strip4_tiles(packedA, packed, c0, ldc, first, kc, false, 0, false, stage, 4, 0, 0, false, a, cs, true);
+  } else {
+    strip4_tiles(packedA, packed, c0, ldc, first, kc, loadC, bias, relu, stage, 4, 0, 0, false, a, cs, true);
+  }
+  if (n > NR) strip4(packedA, packed + <usize>kc * (NR * 4), c0 + NR * 4, ldc, n - NR, kc, loadC, bias ? bias + NR * 4 : 0, relu, stage, 4);
 }
 
 /**
  * The 4x8 micro-kernel over every panel of a strip. With `packing`, whole panels are read from B
  * in place (b, rows ld bytes apart) and written to their packed place as they are used; the
- * partial last panel must already be packed.
+ * partial last panel must already be packed. With `packingA`, the strip of A is read in place
+ * instead (its 4 values of each p adjacent at a, cs bytes between p) and written to packedA.
  */
 @inline function strip4_tiles(packedA: usize, packed: usize, c0: usize, ldc: usize, n: i32, kc: i32, loadC: bool,
-                              bias: usize, relu: bool, stage: usize, rows: i32, b: usize, ld: usize, packing: bool): void {
+                              bias: usize, relu: bool, stage: usize, rows: i32, b: usize, ld: usize, packing: bool,
+                              a: usize, cs: usize, packingA: bool): void {
   const zero = v128.load(stage); // stage starts zeroed: a zero vector not rematerialized in loops
   const panels = (n + NR - 1) / NR;
   const panelBytes = <usize>kc * (NR * 4);
   const aEnd = packedA + (<usize>kc << 4);
   for (let q = 0; q < panels; q++) {
     let pa = packedA;
+    let sa = a; // with packingA: where the strip's values are read
     let pb = packed + <usize>q * panelBytes;
     let x00 = v128.xor(zero, zero), x01 = x00, x10 = x00, x11 = x00;
     let x20 = x00, x21 = x00, x30 = x00, x31 = x00;
@@ -247,19 +268,22 @@ function strip4_packing(packedA: usize, b: usize, ld: usize, packed: usize, c0: 
         v128.store(pb, b0);
         v128.store(pb, b1, 16);
       }
-      const e0 = v128.load32_splat(pa);
+      const ra = packingA ? sa : pa;
+      if (packingA) v128.store(pa, v128.load(sa));
+      const e0 = v128.load32_splat(ra);
       x00 = madd(e0, b0, x00);
       x01 = madd(e0, b1, x01);
-      const e1 = v128.load32_splat(pa, 4);
+      const e1 = v128.load32_splat(ra, 4);
       x10 = madd(e1, b0, x10);
       x11 = madd(e1, b1, x11);
-      const e2 = v128.load32_splat(pa, 8);
+      const e2 = v128.load32_splat(ra, 8);
       x20 = madd(e2, b0, x20);
       x21 = madd(e2, b1, x21);
-      const e3 = v128.load32_splat(pa, 12);
+      const e3 = v128.load32_splat(ra, 12);
       x30 = madd(e3, b0, x30);
       x31 = madd(e3, b1, x31);
       pa += 16;
+      if (packingA) sa += cs;
       pb += NR * 4;
       src += step;
     }
@@ -284,7 +308,15 @@ function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, packedA: usiz
     strip4_packing(packedA, b, ld, packed, c, ldc, n, kc, loadC, bias, relu, stage);
     i = 4;
   }
+  // A transposed with narrow B: a pass of its own to pack the strip is repaid over few panels.
+  // Scratch A/B (interleaved, 15 rounds, the same bits): conv2's dB (256x32, k = 6272) 1.08x on
+  // the relaxed build, 1.12x on the plain one; other transposed shapes with n <= 96 1.00-1.25x.
+  const packInFirstPanel = rs == 4 && n <= IN_PLACE_MAX_COLUMNS;
   for (; i + 4 <= m; i += 4) {
+    if (packInFirstPanel) {
+      strip4_packing_a(a + <usize>i * rs, cs, packedA, packed, c + <usize>i * ldc, ldc, n, kc, loadC, bias, relu, stage);
+      continue;
+    }
     pack_a4(a + <usize>i * rs, rs, cs, kc, packedA);
     strip4(packedA, packed, c + <usize>i * ldc, ldc, n, kc, loadC, bias, relu, stage, 4);
   }

@@ -74,6 +74,17 @@ describe("gemm kernel", () => {
     fc.assert(fc.property(narrowCase, ({ s, a, b, c, biasValues }) => runGemm({ ...s, transA: false }, a, b, c, biasValues)), { numRuns: 80 });
   });
 
+  it("packs a transposed A's strips during their first panel for narrow B (n <= 96): one panel or more, row tails, K blocks, every flag", () => {
+    // m >= 5 gives strips after a K block's first (which packs B); n <= 8 is that first panel
+    // alone, n > 8 adds the packed strip's other panels; m % 4 != 0 leaves rows for the 1x8 tile.
+    const transposedCase = fc.record({
+      m: fc.integer({ min: 5, max: 23 }), n: fc.oneof(fc.constantFrom(8, 32, 96), fc.integer({ min: 1, max: 96 })),
+      k: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 250, max: 700 })),
+      transB: fc.boolean(), accumulate: fc.boolean(), bias: fc.boolean(), relu: fc.boolean(),
+    }).chain((s) => fc.record({ s: fc.constant(s), a: floats(s.m * s.k), b: floats(s.k * s.n), c: floats(s.m * s.n), biasValues: floats(s.n) }));
+    fc.assert(fc.property(transposedCase, ({ s, a, b, c, biasValues }) => runGemm({ ...s, transA: true }, a, b, c, biasValues)), { numRuns: 80 });
+  });
+
   it("with k = 0 gives (C or 0) + bias", () =>
     tidy(() => {
       const c = tensor([1, -2, 3, -4], [2, 2]);
@@ -86,10 +97,11 @@ describe("gemm kernel", () => {
   it("writes nothing outside C", () =>
     tidy(() => {
       // C is a window of a larger buffer: the guards around it must survive edge tiles, of the
-      // blocked kernel (n > 96 or A transposed), of the ones reading A in place (2x16 and 4x8 tiles)
-      // and of the A·Bᵀ one (n >= 64, k a multiple of 4, transB); 7 rows leave a tail of 3.
+      // blocked kernel (n > 96 or A transposed), of the ones reading A in place (2x16 and 4x8 tiles),
+      // of a transposed A packed during its first panel (n <= 96) and of the A·Bᵀ one (n >= 64,
+      // k a multiple of 4, transB); 7 rows leave a tail of 3.
       const cases = [[5, 13, 7, false, true], [7, 104, 9, false, false], [7, 32, 9, false, false], [6, 21, 5, false, false],
-        [7, 40, 6, true, false], [7, 65, 8, true, false]] as const;
+        [7, 40, 6, true, false], [7, 65, 8, true, false], [11, 20, 9, false, true], [9, 7, 5, true, true]] as const;
       for (const [m, n, k, transB, transA] of cases) {
         const buf = tensor(new Array(m * n + 32).fill(7));
         const r = (len: number) => Array.from({ length: len }, (_, i) => (i % 5) - 2);
