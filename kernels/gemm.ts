@@ -238,7 +238,8 @@ function strip4_packing_a(a: usize, cs: usize, packedA: usize, packed: usize, c0
  * The 4x8 micro-kernel over every panel of a strip. With `packing`, whole panels are read from B
  * in place (b, rows ld bytes apart) and written to their packed place as they are used; the
  * partial last panel must already be packed. With `packingA`, the strip of A is read in place
- * instead (its 4 values of each p adjacent at a, cs bytes between p) and written to packedA.
+ * instead (its 4 values of each p adjacent at a, cs bytes between p) and written to packedA; it is
+ * meant for one panel (strip4_packing_a passes n <= NR): each further panel would read A again.
  */
 @inline function strip4_tiles(packedA: usize, packed: usize, c0: usize, ldc: usize, n: i32, kc: i32, loadC: bool,
                               bias: usize, relu: bool, stage: usize, rows: i32, b: usize, ld: usize, packing: bool,
