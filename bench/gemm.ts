@@ -2,9 +2,10 @@
 // as a GEMM (6272x256)·(256x32), forward and each backward product, for the SIMD kernel and the
 // plain TypeScript reference; and the runtime's own f32x4 mul+add peak, to read them against,
 // with the relaxed build's FMA peak beside it (from a child node with the flag if need be).
-// "% mul+add peak" is paired: short blocks of the product and of the plain build's peak kernel
-// (on an instance of its own) alternate, and the column is the median of the blocks' ratios, since
-// this shared machine's speed changes by a third from one second to the next.
+// "% mul+add peak" is paired (paired.ts): short blocks of the product, of the plain build's peak
+// kernel (on an instance of its own) and of the 4x8 micro-kernel on data in L1 alternate, and the
+// column is the median of the rounds' ratios, since this shared machine's speed changes by a third
+// from one second to the next; the micro-kernel's blocks tell the rounds when the host was quiet.
 
 import { readFile } from "node:fs/promises";
 import { dense, init, kernelBuild, noGrad, shutdown, tensor, tidy, type Tensor } from "../src/index.js";
@@ -15,6 +16,7 @@ import { Generator } from "../src/random.js";
 import { gemmReference } from "../test/reference/matmul.js";
 import { measure, row, type BenchOptions, type BenchRow, type MeasureOptions } from "./harness.js";
 import { MODEL_GEMMS, type GemmCase } from "./model-gemms.js";
+import { pairedRounds, quietLevel, roundColumns, type Block, type Round } from "./paired.js";
 import { relaxedRowsInChild } from "./relaxed.js";
 
 export const group = "gemm";
@@ -38,26 +40,46 @@ const MICRO_CALLS = 500;
 /**
  * The GEMMs' 4x8 micro-kernel alone (kernels/gemm.ts's strip4): the same packed 4-row strip of A
  * and 4 packed panels of B, in L1, again and again; no packing and no edges. What the products
- * above could reach at best with this tile.
+ * could reach at best with this tile, and the paired rounds' probe of the load side. Its buffers
+ * belong to the caller's scope.
  */
-function microKernelRow(timing: MeasureOptions, peakNow: () => number, plainPeak: () => number, rounds: number): BenchRow {
+function microKernel(): Block {
   const { strip4 } = kernels<PeakKernels>();
   const rng = new Generator(3);
-  return tidy(() => {
-    const packedA = tensor(random(MICRO_KC * 4, rng));
-    const packedB = tensor(random(MICRO_KC * MICRO_N, rng));
-    const c = tensor(new Float32Array(4 * MICRO_N));
-    const stage = tensor(new Float32Array(64)); // zeroed: strip4 reads its zero vector there
-    const fn = () => {
+  const packedA = tensor(random(MICRO_KC * 4, rng));
+  const packedB = tensor(random(MICRO_KC * MICRO_N, rng));
+  const c = tensor(new Float32Array(4 * MICRO_N));
+  const stage = tensor(new Float32Array(64)); // zeroed: strip4 reads its zero vector there
+  return {
+    run: () => {
       for (let i = 0; i < MICRO_CALLS; i++) strip4(packedA.ptr, packedB.ptr, c.ptr, MICRO_N * 4, MICRO_N, MICRO_KC, 0, 0, 0, stage.ptr, 4);
-    };
-    const flops = 2 * 4 * MICRO_N * MICRO_KC * MICRO_CALLS;
-    const peak = peakNow();
-    const r = row({ group, name: "4x8 micro-kernel alone (packed, in L1)", shape: `4x${MICRO_KC}·${MICRO_KC}x${MICRO_N}`, impl: `${kernelBuild()} simd, 1 thread` },
-      measure(fn, timing), { flops });
-    r.extra = { "% peak": (100 * r.gflops!) / peak, "% mul+add peak": 100 * pairedShareOfPeak(fn, flops, plainPeak, rounds) };
-    return r;
-  });
+    },
+    flops: 2 * 4 * MICRO_N * MICRO_KC * MICRO_CALLS,
+  };
+}
+
+/** A SIMD row, 1 thread: its timing, "% peak" against this build's peak now, and its paired rounds. */
+function simdRow(base: Pick<BenchRow, "name" | "shape">, kernel: Block, timing: MeasureOptions, pairing: Pairing): BenchRow {
+  const peak = pairing.peakNow();
+  const r = row({ group, ...base, impl: `${kernelBuild()} simd, 1 thread` }, measure(kernel.run, timing), { flops: kernel.flops });
+  r.extra = { "% peak": (100 * r.gflops!) / peak };
+  pairing.rows.push({ row: r, rounds: pairedRounds(kernel, pairing.plainPeak, pairing.probe, pairing.rounds) });
+  return r;
+}
+
+/** What the SIMD rows are paired with, and their rounds, summed up once every row has run. */
+interface Pairing {
+  peakNow: () => number;
+  plainPeak: Block;
+  probe: Block;
+  rounds: number;
+  rows: { row: BenchRow; rounds: Round[] }[];
+}
+
+/** Adds each paired row's round columns, quiet rounds judged against every round of the run. */
+function finishPairing(pairing: Pairing): void {
+  const level = quietLevel(pairing.rows.flatMap((p) => p.rounds));
+  for (const p of pairing.rows) p.row.extra = { ...p.row.extra, ...roundColumns(p.rounds, level), "quiet level %": 100 * level };
 }
 
 /** FLOP of one peak_f32x4 iteration: 12 accumulators × 4 lanes × (mul + add). */
@@ -96,41 +118,12 @@ async function relaxedPeakRow(quick: boolean): Promise<BenchRow[]> {
 const PAIRED_PEAK_ITERATIONS = 250_000;
 
 /** The plain build's peak kernel on a WebAssembly instance of its own, beside whatever build runs. */
-async function standalonePlainPeak(): Promise<() => number> {
+async function standalonePlainPeak(): Promise<Block> {
   const bytes = await readFile(new URL("../src/wasm/kernels.wasm", import.meta.url));
   const memory = new WebAssembly.Memory({ initial: 16 });
   const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
   const peak = instance.exports.peak_f32x4 as (iterations: number, seed: number) => number;
-  return () => peak(PAIRED_PEAK_ITERATIONS, 0.001);
-}
-
-/**
- * The rate of `fn` (flops a call) as a share of the plain peak's, from `rounds` pairs of blocks
- * (median of 5 calls each, alternating which goes first): the median of the pairs' ratios.
- */
-function pairedShareOfPeak(fn: () => void, flops: number, peak: () => number, rounds: number): number {
-  const block = (f: () => unknown) => {
-    const t: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      f();
-      t.push(performance.now() - t0);
-    }
-    return t.sort((a, b) => a - b)[2];
-  };
-  const ratios: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    let kernelMs: number, peakMs: number;
-    if (r % 2 === 0) {
-      kernelMs = block(fn);
-      peakMs = block(peak);
-    } else {
-      peakMs = block(peak);
-      kernelMs = block(fn);
-    }
-    ratios.push((flops / kernelMs) / ((PAIRED_PEAK_ITERATIONS * PEAK_FLOP_PER_ITERATION) / peakMs));
-  }
-  return ratios.sort((a, b) => a - b)[ratios.length >> 1];
+  return { run: () => peak(PAIRED_PEAK_ITERATIONS, 0.001), flops: PAIRED_PEAK_ITERATIONS * PEAK_FLOP_PER_ITERATION };
 }
 
 function peakTiming(quick: boolean): MeasureOptions {
@@ -153,7 +146,7 @@ interface Case extends GemmCase {
  * its backward (conv2 with its pooling, conv2dMaxPool) visits only the nonzero gradients instead,
  * and these two are conv2d's backward when it runs alone.
  */
-function modelConv2Rows(timing: MeasureOptions, peakNow: () => number, plainPeak: () => number, rounds: number): BenchRow[] {
+function modelConv2Rows(timing: MeasureOptions, pairing: Pairing): BenchRow[] {
   const k = kernels<PeakKernels>();
   const [n, h, w, cin, cout, kh, kw] = [32, 14, 14, 64, 32, 2, 2];
   const pixels = n * h * w;
@@ -180,13 +173,8 @@ function modelConv2Rows(timing: MeasureOptions, peakNow: () => number, plainPeak
       ["conv2 kernel gradient + db (direct, conv2d alone)",
         () => k.conv2d_direct_backward_filter(x.ptr, 0, y.ptr, dw.ptr, db.ptr, filterScratch.ptr, ...geometry, 1, 1, 0, 0)],
     ];
-    return cases.map(([name, fn]) => {
-      const peak = peakNow();
-      const r = row({ group, name, shape: `(${n},${h},${w},${cin})*(${kh},${kw},${cin},${cout})`, impl: `${kernelBuild()} simd, 1 thread` },
-        measure(fn, timing), { flops });
-      r.extra = { "% peak": (100 * r.gflops!) / peak, "% mul+add peak": 100 * pairedShareOfPeak(fn, flops, plainPeak, rounds) };
-      return r;
-    });
+    const shape = `(${n},${h},${w},${cin})*(${kh},${kw},${cin},${cout})`;
+    return cases.map(([name, run]) => simdRow({ name, shape }, { run, flops }, timing, pairing));
   });
 }
 
@@ -198,7 +186,8 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
   // Peaks: the plain build's mul+add peak (the issue's yardstick; on a runtime of its own when this
   // one runs the relaxed build) and this build's own. The own peak is measured again (briefly)
   // before each SIMD row, so that "% peak" compares figures taken moments apart on this shared,
-  // noisy machine; "% mul+add peak" pairs blocks of the row with blocks of the plain peak.
+  // noisy machine; "% mul+add peak" pairs blocks of the row with blocks of the plain peak and of
+  // the micro-kernel (paired.ts).
   if (kernelBuild() === "relaxed") {
     await shutdown();
     await init({ threads: 1, simd: "plain" });
@@ -209,9 +198,7 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
   } else {
     rows.push(peakRow(timing), ...(await relaxedPeakRow(options.quick)));
   }
-  const peakNow = () => peakRow({ minMs: 60, minRuns: 5 }).gflops!;
   const plainPeak = await standalonePlainPeak();
-  const rounds = options.quick ? 9 : 25;
   // One thread, against the one-thread peaks (the threads group has the split products).
   const oldLimit = limitThreads(1);
 
@@ -223,7 +210,26 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
   };
   const cases: Case[] = MODEL_GEMMS.map((c) => ({ ...c, op: ops[c.name] }));
 
-  rows.push(microKernelRow(timing, peakNow, plainPeak, rounds));
+  tidy(() => {
+    // The probe's buffers live in this scope, through every row.
+    const pairing: Pairing = {
+      peakNow: () => peakRow({ minMs: 60, minRuns: 5 }).gflops!,
+      plainPeak,
+      probe: microKernel(),
+      rounds: options.quick ? 21 : 41,
+      rows: [],
+    };
+    rows.push(simdRow({ name: "4x8 micro-kernel alone (packed, in L1)", shape: `4x${MICRO_KC}·${MICRO_KC}x${MICRO_N}` }, pairing.probe, timing, pairing));
+    gemmRows(cases, timing, referenceTiming, pairing, rows);
+    rows.push(...modelConv2Rows(timing, pairing));
+    finishPairing(pairing);
+  });
+  limitThreads(oldLimit);
+  return rows;
+}
+
+/** The model's GEMMs, SIMD (paired) and reference. */
+function gemmRows(cases: Case[], timing: MeasureOptions, referenceTiming: MeasureOptions, pairing: Pairing, rows: BenchRow[]): void {
   const rng = new Generator(7);
   for (const c of cases) {
     const flops = 2 * c.m * c.n * c.k;
@@ -237,18 +243,11 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
       const out = tensor(new Float32Array(c.m * c.n));
       const args: GemmArgs = { a, b, c: out, m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB, bias: c.bias ? bias : undefined };
       const simd = c.op ? () => tidy(() => void c.op!(a, b, bias)) : () => gemm(args);
-      const peak = peakNow();
-      const t = measure(simd, timing);
-      const r = row({ group, name: c.name, shape: c.shape, impl: `${kernelBuild()} simd, 1 thread` }, t, { flops });
-      r.extra = { "% peak": (100 * r.gflops!) / peak, "% mul+add peak": 100 * pairedShareOfPeak(simd, flops, plainPeak, rounds) };
-      rows.push(r);
+      rows.push(simdRow({ name: c.name, shape: c.shape }, { run: simd, flops }, timing, pairing));
     });
     const refTime = measure(() => {
       gemmReference({ a: aValues, b: bValues, m: c.m, n: c.n, k: c.k, transA: c.transA, transB: c.transB, bias: c.bias ? biasValues : undefined });
     }, referenceTiming);
     rows.push(row({ group, name: c.name, shape: c.shape, impl: "reference" }, refTime, { flops }));
   }
-  rows.push(...modelConv2Rows(timing, peakNow, plainPeak, rounds));
-  limitThreads(oldLimit);
-  return rows;
 }
