@@ -28,14 +28,17 @@ interface PeakKernels {
   conv2d_implicit_forward(...args: number[]): void;
   conv2d_implicit_input(...args: number[]): void;
   conv2d_direct_backward_filter(...args: number[]): void;
-  strip4(packedA: number, packed: number, c0: number, ldc: number, n: number, kc: number, loadC: number,
-    bias: number, relu: number, stage: number, rows: number): void;
+  micro_f32x4(calls: number, packedA: number, packedB: number, c: number, n: number, kc: number, stage: number): void;
 }
 
 /** The micro-kernel row's block: kc rows of packed A and B, 4 panels (16 KB of B: in L1 with A). */
-const MICRO_KC = 128;
-const MICRO_N = 32;
-const MICRO_CALLS = 500;
+export const MICRO_KC = 128;
+export const MICRO_N = 32;
+export const MICRO_CALLS = 500;
+/** Floats of micro_f32x4's buffers: packed A, packed B, C, and the stage (zeroed). */
+export const MICRO_FLOATS = { packedA: MICRO_KC * 4, packedB: MICRO_KC * MICRO_N, c: 4 * MICRO_N, stage: 64 };
+/** FLOP of one micro_f32x4 call of MICRO_CALLS tiles. */
+export const MICRO_FLOP = 2 * 4 * MICRO_N * MICRO_KC * MICRO_CALLS;
 
 /**
  * The GEMMs' 4x8 micro-kernel alone (kernels/gemm.ts's strip4): the same packed 4-row strip of A
@@ -44,17 +47,15 @@ const MICRO_CALLS = 500;
  * belong to the caller's scope.
  */
 function microKernel(): Block {
-  const { strip4 } = kernels<PeakKernels>();
+  const { micro_f32x4 } = kernels<PeakKernels>();
   const rng = new Generator(3);
-  const packedA = tensor(random(MICRO_KC * 4, rng));
-  const packedB = tensor(random(MICRO_KC * MICRO_N, rng));
-  const c = tensor(new Float32Array(4 * MICRO_N));
-  const stage = tensor(new Float32Array(64)); // zeroed: strip4 reads its zero vector there
+  const packedA = tensor(random(MICRO_FLOATS.packedA, rng));
+  const packedB = tensor(random(MICRO_FLOATS.packedB, rng));
+  const c = tensor(new Float32Array(MICRO_FLOATS.c));
+  const stage = tensor(new Float32Array(MICRO_FLOATS.stage)); // zeroed: strip4 reads its zero vector there
   return {
-    run: () => {
-      for (let i = 0; i < MICRO_CALLS; i++) strip4(packedA.ptr, packedB.ptr, c.ptr, MICRO_N * 4, MICRO_N, MICRO_KC, 0, 0, 0, stage.ptr, 4);
-    },
-    flops: 2 * 4 * MICRO_N * MICRO_KC * MICRO_CALLS,
+    run: () => micro_f32x4(MICRO_CALLS, packedA.ptr, packedB.ptr, c.ptr, MICRO_N, MICRO_KC, stage.ptr),
+    flops: MICRO_FLOP,
   };
 }
 

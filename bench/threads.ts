@@ -8,7 +8,7 @@ import { gemm, gemmParallelism, gemmSingleThread, setGemmMinFlopsPerThread, type
 import { allocator, kernelBuild, kernels, memory, parallelRun, threadCount } from "../src/wasm/loader.js";
 import { Generator } from "../src/random.js";
 import { MODEL_GEMMS, type GemmCase } from "./model-gemms.js";
-import { PEAK_FLOP_PER_ITERATION } from "./gemm.js";
+import { MICRO_CALLS, MICRO_FLOATS, MICRO_FLOP, MICRO_KC, MICRO_N, PEAK_FLOP_PER_ITERATION } from "./gemm.js";
 import { measure, row, type BenchOptions, type BenchRow, type MeasureOptions } from "./harness.js";
 
 export const group = "threads";
@@ -88,6 +88,48 @@ function peakRows(timing: MeasureOptions): BenchRow[] {
   ];
 }
 
+/** Calls of micro_f32x4 in one timed run of the load side's ceiling (about 2 ms, as the peak's). */
+const MICRO_CEILING_CALLS = 4 * MICRO_CALLS;
+
+/**
+ * The same ceiling for a kernel bound by loads from L1 as much as by its multiply-adds: the GEMMs'
+ * 4x8 micro-kernel on data in L1 (bench/gemm.ts's micro-kernel row), each thread on buffers of its
+ * own. When the host is busy it can fall well below the peak kernel's ceiling: its loads share the
+ * core with other programs, the peak's registers do not.
+ */
+function microCeilingRows(timing: MeasureOptions, rng: Generator): BenchRow[] {
+  const alloc = allocator();
+  const threads = threadCount();
+  const perThread = Array.from({ length: threads }, () => {
+    const ptrs = [MICRO_FLOATS.packedA, MICRO_FLOATS.packedB, MICRO_FLOATS.c, MICRO_FLOATS.stage].map((floats) => alloc.alloc(floats * 4));
+    const [packedA, packedB, , stage] = ptrs;
+    for (const [p, floats] of [[packedA, MICRO_FLOATS.packedA], [packedB, MICRO_FLOATS.packedB]]) {
+      const view = new Float32Array(memory().buffer, p, floats);
+      for (let i = 0; i < floats; i++) view[i] = rng.uniform(-1, 1);
+    }
+    new Float32Array(memory().buffer, stage, MICRO_FLOATS.stage).fill(0); // strip4 reads its zero vector there
+    return ptrs;
+  });
+  try {
+    const args = perThread.map(([packedA, packedB, c, stage]) => [MICRO_CEILING_CALLS, packedA, packedB, c, MICRO_N, MICRO_KC, stage]);
+    const { micro_f32x4 } = kernels<{ micro_f32x4(...args: number[]): void }>();
+    const one = measure(() => micro_f32x4(...args[0]), timing);
+    const all = measure(() => parallelRun("micro_f32x4", args), timing);
+    const flops = (MICRO_FLOP / MICRO_CALLS) * MICRO_CEILING_CALLS;
+    const name = "4x8 micro-kernel in L1, load-side ceiling";
+    const shape = `4x${MICRO_KC}·${MICRO_KC}x${MICRO_N}`;
+    return [
+      row({ group, name, shape, impl: "1 thread" }, one, { flops }),
+      row({ group, name, shape, impl: `${threads} threads at once` }, all, {
+        flops: flops * threads,
+        extra: { "speed-up": (threads * one.medianMs) / all.medianMs },
+      }),
+    ];
+  } finally {
+    for (const p of perThread.flat()) alloc.release(p);
+  }
+}
+
 export async function run(options: BenchOptions): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const timing = options.quick ? { minMs: 150, minRuns: 5 } : { minMs: 600, minRuns: 10 };
@@ -95,7 +137,7 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
   if (threadCount() < 2) {
     process.stderr.write(`bench threads: the runtime has ${threadCount()} thread; the rows compare 1 with 1\n`);
   }
-  rows.push(...peakRows(timing));
+  rows.push(...peakRows(timing), ...microCeilingRows(timing, rng));
 
   let total1 = 0;
   let totalN = 0;

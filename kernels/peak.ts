@@ -1,4 +1,5 @@
 import { madd } from "./madd";
+import { strip4 } from "./gemm";
 
 // The runtime's f32x4 peak: 12 independent mul+add chains (enough to cover the latency of both
 // the multiply and the add on two pipes each), 96 FLOP per iteration. For the bench only. In the
@@ -28,4 +29,14 @@ export function peak_f32x4(iterations: i32, seed: f32): f32 {
   const sum = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)),
     f32x4.add(f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)), f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11))));
   return f32x4.extract_lane(sum, 0) + f32x4.extract_lane(sum, 1) + f32x4.extract_lane(sum, 2) + f32x4.extract_lane(sum, 3);
+}
+
+/**
+ * The GEMMs' 4x8 micro-kernel (gemm.ts's strip4) over the same packed strip of A and n/8 panels of
+ * B, `calls` times, no C read: with data that fits in L1, the rate of a kernel bound by its loads
+ * and multiply-adds. For the bench only: the load side's counterpart of peak_f32x4, which a busy
+ * host slows differently.
+ */
+export function micro_f32x4(calls: i32, packedA: usize, packedB: usize, c: usize, n: i32, kc: i32, stage: usize): void {
+  for (let i = 0; i < calls; i++) strip4(packedA, packedB, c, <usize>n << 2, n, kc, false, 0, false, stage, 4);
 }
