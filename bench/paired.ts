@@ -30,7 +30,7 @@ export const QUIET_PERCENTILE = 0.9;
 const CALLS_PER_BLOCK = 5;
 
 /** The median time (ms, by `now`) of CALLS_PER_BLOCK calls. */
-export function blockMs(f: () => unknown, now: () => number = () => performance.now()): number {
+function block(f: () => unknown, now: () => number): number {
   const t: number[] = [];
   for (let i = 0; i < CALLS_PER_BLOCK; i++) {
     const t0 = now();
@@ -46,7 +46,7 @@ export function pairedRounds(kernel: Block, peak: Block, probe: Block, rounds: n
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? [kernel, peak, probe] : [probe, peak, kernel];
     const ms = new Map<Block, number>();
-    for (const b of order) ms.set(b, blockMs(b.run, now));
+    for (const b of order) ms.set(b, block(b.run, now));
     const rate = (b: Block) => b.flops / ms.get(b)!;
     out.push({ share: rate(kernel) / rate(peak), probe: rate(probe) / rate(peak) });
   }

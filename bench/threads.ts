@@ -8,9 +8,8 @@ import { gemm, gemmParallelism, gemmSingleThread, setGemmMinFlopsPerThread, type
 import { allocator, kernelBuild, kernels, memory, parallelRun, threadCount } from "../src/wasm/loader.js";
 import { Generator } from "../src/random.js";
 import { MODEL_GEMMS, type GemmCase } from "./model-gemms.js";
-import { MICRO_CALLS, MICRO_FLOATS, MICRO_FLOP, MICRO_KC, MICRO_N, PEAK_FLOP_PER_ITERATION } from "./gemm.js";
+import { PEAK_FLOP_PER_ITERATION } from "./gemm.js";
 import { measure, row, type BenchOptions, type BenchRow, type MeasureOptions } from "./harness.js";
-import { blockMs } from "./paired.js";
 
 export const group = "threads";
 
@@ -66,41 +65,6 @@ function compare(c: Case, rows: BenchRow[], timing: MeasureOptions, rng: Generat
   }
 }
 
-/** Paired rounds of a ceiling: blocks of the kernel on one thread and on every thread at once. */
-const CEILING_ROUNDS = 15;
-
-/**
- * A ceiling's two rows: `one` (a kernel call on this thread, `flops` FLOP) and `all` (the same on
- * every thread at once, one dispatch). The speed-up is the median over paired rounds of
- * threads × (one's block) / (all's block): on this machine one core can be slowed down while the
- * other is not, and an unpaired ratio mixed such moments (1.34× to 2.13× in three runs of the same
- * code).
- */
-function ceilingRows(name: string, shape: string, one: () => unknown, all: () => unknown, flops: number, timing: MeasureOptions): BenchRow[] {
-  const threads = threadCount();
-  const tOne = measure(one, timing);
-  const tAll = measure(all, timing);
-  const ratios: number[] = [];
-  for (let r = 0; r < CEILING_ROUNDS; r++) {
-    let msOne: number, msAll: number;
-    if (r % 2 === 0) {
-      msOne = blockMs(one);
-      msAll = blockMs(all);
-    } else {
-      msAll = blockMs(all);
-      msOne = blockMs(one);
-    }
-    ratios.push((threads * msOne) / msAll);
-  }
-  return [
-    row({ group, name, shape, impl: "1 thread" }, tOne, { flops }),
-    row({ group, name, shape, impl: `${threads} threads at once` }, tAll, {
-      flops: flops * threads,
-      extra: { "speed-up": ratios.sort((a, b) => a - b)[ratios.length >> 1] },
-    }),
-  ];
-}
-
 /**
  * The machine's own ceiling for splitting compute-bound work: the f32x4 peak kernel on the calling
  * thread alone, then the same kernel on every thread at once (no memory traffic, no packing, one
@@ -112,43 +76,16 @@ function peakRows(timing: MeasureOptions): BenchRow[] {
   const iterations = 1_000_000; // about 2 ms: long against a dispatch
   const threads = threadCount();
   const build = kernelBuild() === "relaxed" ? "relaxed madd" : "mul+add";
-  return ceilingRows(`f32x4 peak (${build}), machine ceiling`, "12 accumulators",
-    () => peak_f32x4(iterations, 0.001),
-    () => parallelRun("peak_f32x4", Array.from({ length: threads }, () => [iterations, 0.001])),
-    iterations * PEAK_FLOP_PER_ITERATION, timing);
-}
-
-/** Calls of micro_f32x4 in one timed run of the load side's ceiling (about 2 ms, as the peak's). */
-const MICRO_CEILING_CALLS = 4 * MICRO_CALLS;
-
-/**
- * The same ceiling for a kernel bound by loads from L1 as much as by its multiply-adds: the GEMMs'
- * 4x8 micro-kernel on data in L1 (bench/gemm.ts's micro-kernel row), each thread on buffers of its
- * own. When the host is busy it can fall well below the peak kernel's ceiling: its loads share the
- * core with other programs, the peak's registers do not.
- */
-function microCeilingRows(timing: MeasureOptions, rng: Generator): BenchRow[] {
-  const alloc = allocator();
-  const threads = threadCount();
-  const perThread = Array.from({ length: threads }, () => {
-    const ptrs = [MICRO_FLOATS.packedA, MICRO_FLOATS.packedB, MICRO_FLOATS.c, MICRO_FLOATS.stage].map((floats) => alloc.alloc(floats * 4));
-    const [packedA, packedB, , stage] = ptrs;
-    for (const [p, floats] of [[packedA, MICRO_FLOATS.packedA], [packedB, MICRO_FLOATS.packedB]]) {
-      const view = new Float32Array(memory().buffer, p, floats);
-      for (let i = 0; i < floats; i++) view[i] = rng.uniform(-1, 1);
-    }
-    new Float32Array(memory().buffer, stage, MICRO_FLOATS.stage).fill(0); // strip4 reads its zero vector there
-    return ptrs;
-  });
-  try {
-    const args = perThread.map(([packedA, packedB, c, stage]) => [MICRO_CEILING_CALLS, packedA, packedB, c, MICRO_N, MICRO_KC, stage]);
-    const { micro_f32x4 } = kernels<{ micro_f32x4(...args: number[]): void }>();
-    return ceilingRows("4x8 micro-kernel in L1, load-side ceiling", `4x${MICRO_KC}·${MICRO_KC}x${MICRO_N}`,
-      () => micro_f32x4(...args[0]), () => parallelRun("micro_f32x4", args),
-      (MICRO_FLOP / MICRO_CALLS) * MICRO_CEILING_CALLS, timing);
-  } finally {
-    for (const p of perThread.flat()) alloc.release(p);
-  }
+  const one = measure(() => peak_f32x4(iterations, 0.001), timing);
+  const all = measure(() => parallelRun("peak_f32x4", Array.from({ length: threads }, () => [iterations, 0.001])), timing);
+  const flops = iterations * PEAK_FLOP_PER_ITERATION;
+  return [
+    row({ group, name: `f32x4 peak (${build}), machine ceiling`, shape: "12 accumulators", impl: "1 thread" }, one, { flops }),
+    row({ group, name: `f32x4 peak (${build}), machine ceiling`, shape: "12 accumulators", impl: `${threads} threads at once` }, all, {
+      flops: flops * threads,
+      extra: { "speed-up": (threads * one.medianMs) / all.medianMs },
+    }),
+  ];
 }
 
 export async function run(options: BenchOptions): Promise<BenchRow[]> {
@@ -158,7 +95,7 @@ export async function run(options: BenchOptions): Promise<BenchRow[]> {
   if (threadCount() < 2) {
     process.stderr.write(`bench threads: the runtime has ${threadCount()} thread; the rows compare 1 with 1\n`);
   }
-  rows.push(...peakRows(timing), ...microCeilingRows(timing, rng));
+  rows.push(...peakRows(timing));
 
   let total1 = 0;
   let totalN = 0;

@@ -34,8 +34,8 @@ export function peak_f32x4(iterations: i32, seed: f32): f32 {
 /**
  * The GEMMs' 4x8 micro-kernel (gemm.ts's strip4) over the same packed strip of A and n/8 panels of
  * B, `calls` times, no C read: with data that fits in L1, the rate of a kernel bound by its loads
- * and multiply-adds. For the bench only: the load side's counterpart of peak_f32x4, which a busy
- * host slows differently.
+ * and multiply-adds. For the bench only (bench/gemm.ts's micro-kernel row and the probe of its
+ * paired rounds): a busy host slows it by up to half while peak_f32x4 keeps its speed.
  */
 export function micro_f32x4(calls: i32, packedA: usize, packedB: usize, c: usize, n: i32, kc: i32, stage: usize): void {
   for (let i = 0; i < calls; i++) strip4(packedA, packedB, c, <usize>n << 2, n, kc, false, 0, false, stage, 4);
