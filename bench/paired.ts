@@ -2,7 +2,7 @@
 // shared machine's changes of speed cancel out. They are not even: when the host is busy, kernels
 // that load from L1 lose up to half their speed for seconds at a time while the register-only peak
 // kernel keeps its own (scratch, one process: the 4x8 micro-kernel on data in L1 ran at 45-92 % of
-// the peak within one minute, the peak within 6 %). So each round times three short blocks back
+// the peak within one minute, the peak within 10 %). So each round times three short blocks back
 // to back: the kernel, the peak, and a probe of the load side (that micro-kernel), and keeps the
 // kernel's and the probe's rates as shares of the peak's. A round is "quiet" when its probe ran
 // within QUIET_FRACTION of the probe's usual best in the run (QUIET_PERCENTILE of all its rounds).
