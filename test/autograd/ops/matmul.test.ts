@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { gradcheck, matmul, memoryStats, tensor, tidy } from "../../../src/index.js";
-import { gemm } from "../../../src/wasm/gemm.js";
+import { gemm, gemmSingleThread } from "../../../src/wasm/gemm.js";
 import { gemmReference, matmulReference } from "../../reference/matmul.js";
 import { expectClose, floats, setup } from "../../helpers/setup.js";
 
@@ -84,6 +84,31 @@ describe("gemm kernel", () => {
     }).chain((s) => fc.record({ s: fc.constant(s), a: floats(s.m * s.k), b: floats(s.k * s.n), c: floats(s.m * s.n), biasValues: floats(s.n) }));
     fc.assert(fc.property(transposedCase, ({ s, a, b, c, biasValues }) => runGemm({ ...s, transA: true }, a, b, c, biasValues)), { numRuns: 80 });
   });
+
+  it("reads a K block of A over 1 MiB in strips of rows a quarter of m apart, with the same bits as adjacent strips", () =>
+    tidy(() => {
+      // m x 256 floats pass the 1 MiB of SPREAD_MIN_BYTES (gemm.ts); m % 4 = 1, 2, 3, 0 leaves strips of
+      // 1 to 3 rows; n = 32 and 16 take the 2x16 tile, 24 and 5 the 4x8 one; k = 300 adds a K block.
+      // Each half of the rows alone (512 KB) is read by adjacent strips: the sums must not change.
+      let seed = 11;
+      const random = (len: number) => Array.from({ length: len }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1);
+      const cases = [
+        [1025, 32, 256, false, false, false], [1026, 24, 300, true, true, true], [1027, 16, 300, false, true, false], [1028, 5, 256, true, false, true],
+      ] as const;
+      for (const [m, n, k, accumulate, withBias, relu] of cases) {
+        const [a, b, c0, biasValues] = [random(m * k), random(k * n), random(m * n), random(n)];
+        const [at, bt, bias] = [tensor(a), tensor(b), withBias ? tensor(biasValues) : undefined];
+        const whole = tensor(c0);
+        gemmSingleThread({ a: at, b: bt, c: whole, m, n, k, accumulate, bias, relu });
+        const halves = tensor(c0);
+        for (const [r0, r1] of [[0, 512], [512, m]]) {
+          gemmSingleThread({ a: at.ptr + r0 * k * 4, b: bt, c: halves.ptr + r0 * n * 4, m: r1 - r0, n, k, accumulate, bias, relu });
+        }
+        expect(Array.from(whole.toArray())).toEqual(Array.from(halves.toArray()));
+        const expected = gemmReference({ a, b, c: c0, m, n, k, accumulate, bias: withBias ? biasValues : undefined, relu });
+        expectClose(whole.toArray(), expected, 1e-4, 1e-4);
+      }
+    }));
 
   it("with k = 0 gives (C or 0) + bias", () =>
     tidy(() => {
