@@ -12,10 +12,12 @@
 // last multiple of 8 are computed on the zero padding and stored through a scalar epilogue.
 // Narrow products (n <= 96) with a row-major A skip packing A: strips_in_place.ts's kernels read
 // its rows in place (a 2x16 tile when n is a multiple of 16), summing in the same order. With a
-// transposed A they pack each strip during its first panel, which reads the strip in place.
+// transposed A they pack each strip during its first panel, which reads the strip in place (in
+// 2x16 tiles when n is a multiple of 16 and m of 4: strips_transposed.ts).
 
 import { madd } from "./madd";
 import { pack_b16, strips_taps } from "./strips_in_place";
+import { strips2x16_transposed } from "./strips_transposed";
 import { finish_row, finish_tile, NR } from "./tile";
 
 /**
@@ -321,7 +323,8 @@ function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, packedA: usiz
     strip4_packing(packedA, b, ld, packed, c, ldc, n, kc, loadC, bias, relu, stage);
     i = 4;
   }
-  // A transposed with narrow B: a pass of its own to pack the strip is repaid over few panels.
+  // A transposed with narrow B (n not a multiple of 16 or m not of 4: gemm_part gives the others
+  // to strips_transposed.ts): a pass of its own to pack the strip is repaid over few panels.
   // Scratch A/B (interleaved, 15 rounds, the same bits): conv2's dB (256x32, k = 6272) 1.08x on
   // the relaxed build, 1.12x on the plain one; other transposed shapes with n <= 96 1.00-1.25x.
   const packInFirstPanel = rs == 4 && n <= IN_PLACE_MAX_COLUMNS;
@@ -442,6 +445,17 @@ export function gemm_part(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
       const loadC = !first || accumulate != 0;
       const blockBias = first ? biasj : 0;
       const blockRelu = last && doRelu;
+      if (transA && !transB && nc <= IN_PLACE_MAX_COLUMNS && (nc & 15) == 0 && (m & 3) == 0) {
+        // A transposed, B narrow and 16 columns a panel, whole strips: 2x16 tiles (strips_transposed.ts).
+        pack_b16(bj, ldb, packed, nc, k0, kb);
+        const ab = a + <usize>k0 * cs;
+        const ldcBytes = <usize>ldc << 2;
+        for (let i = 0; i < m; i += 4) {
+          strips2x16_transposed(ab + (<usize>i << 2), cs, packedA, packed, cj + <usize>i * ldcBytes, ldcBytes, nc, kb,
+            loadC, blockBias, blockRelu, stage);
+        }
+        continue;
+      }
       if (!transA && nc <= IN_PLACE_MAX_COLUMNS) {
         // Narrow B: A's rows read in place; B in 16-column panels for the 2x16 tile when it can.
         const wide = !transB && (nc & 15) == 0;

@@ -77,12 +77,25 @@ describe("gemm kernel", () => {
   it("packs a transposed A's strips during their first panel for narrow B (n <= 96): one panel or more, row tails, K blocks, every flag", () => {
     // m >= 5 gives strips after a K block's first (which packs B); n <= 8 is that first panel
     // alone, n > 8 adds the packed strip's other panels; m % 4 != 0 leaves rows for the 1x8 tile.
+    // With B not transposed, n % 16 = 0 and m % 4 = 0 go to 2x16 tiles instead (the next test).
     const transposedCase = fc.record({
       m: fc.integer({ min: 5, max: 23 }), n: fc.oneof(fc.constantFrom(8, 32, 96), fc.integer({ min: 1, max: 96 })),
       k: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 250, max: 700 })),
       transB: fc.boolean(), accumulate: fc.boolean(), bias: fc.boolean(), relu: fc.boolean(),
-    }).chain((s) => fc.record({ s: fc.constant(s), a: floats(s.m * s.k), b: floats(s.k * s.n), c: floats(s.m * s.n), biasValues: floats(s.n) }));
+    }).filter((s) => s.transB || s.n % 16 !== 0 || s.m % 4 !== 0)
+      .chain((s) => fc.record({ s: fc.constant(s), a: floats(s.m * s.k), b: floats(s.k * s.n), c: floats(s.m * s.n), biasValues: floats(s.n) }));
     fc.assert(fc.property(transposedCase, ({ s, a, b, c, biasValues }) => runGemm({ ...s, transA: true }, a, b, c, biasValues)), { numRuns: 80 });
+  });
+
+  it("takes 2x16 tiles for a transposed A with narrow B, n % 16 = 0 and m % 4 = 0: one panel or more, K blocks, every flag", () => {
+    // n = 16 is the tile that packs A alone with the second row pair; more panels read the packed
+    // strip for both row pairs; k past 256 adds K blocks, the last one partial, that add to C.
+    const wideCase = fc.record({
+      m: fc.integer({ min: 1, max: 10 }).map((x) => 4 * x), n: fc.constantFrom(16, 32, 48, 96),
+      k: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 250, max: 700 })),
+      accumulate: fc.boolean(), bias: fc.boolean(), relu: fc.boolean(),
+    }).chain((s) => fc.record({ s: fc.constant(s), a: floats(s.m * s.k), b: floats(s.k * s.n), c: floats(s.m * s.n), biasValues: floats(s.n) }));
+    fc.assert(fc.property(wideCase, ({ s, a, b, c, biasValues }) => runGemm({ ...s, transA: true, transB: false }, a, b, c, biasValues)), { numRuns: 80 });
   });
 
   it("reads a K block of A over 1 MiB in strips of rows a quarter of m apart, with the same bits as adjacent strips", () =>
@@ -123,10 +136,10 @@ describe("gemm kernel", () => {
     tidy(() => {
       // C is a window of a larger buffer: the guards around it must survive edge tiles, of the
       // blocked kernel (n > 96 or A transposed), of the ones reading A in place (2x16 and 4x8 tiles),
-      // of a transposed A packed during its first panel (n <= 96) and of the A·Bᵀ one (n >= 64,
-      // k a multiple of 4, transB); 7 rows leave a tail of 3.
+      // of a transposed A packed during its first panel (n <= 96; in 2x16 tiles for n = 32, m = 8)
+      // and of the A·Bᵀ one (n >= 64, k a multiple of 4, transB); 7 rows leave a tail of 3.
       const cases = [[5, 13, 7, false, true], [7, 104, 9, false, false], [7, 32, 9, false, false], [6, 21, 5, false, false],
-        [7, 40, 6, true, false], [7, 65, 8, true, false], [11, 20, 9, false, true], [9, 7, 5, true, true]] as const;
+        [7, 40, 6, true, false], [7, 65, 8, true, false], [11, 20, 9, false, true], [9, 7, 5, true, true], [8, 32, 9, false, true]] as const;
       for (const [m, n, k, transB, transA] of cases) {
         const buf = tensor(new Array(m * n + 32).fill(7));
         const r = (len: number) => Array.from({ length: len }, (_, i) => (i % 5) - 2);
