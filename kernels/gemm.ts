@@ -49,13 +49,14 @@ const IN_PLACE_MAX_COLUMNS = 96;
 /**
  * Bytes of A's K block (rows x kc floats) above which gemm_block_in_place reads the 4 rows of a
  * strip a quarter of the block apart rather than adjacent. Adjacent rows of a 256-float K block
- * share 4 KB pages, so the strip's 2 or 4 row streams interleave lines of one page, and a block
- * bigger than L2 (1 MB here) is read from L3 no faster than the loads ask for it; rows in different
- * pages (each its own ascending stream) read 1.18x faster. Scratch A/B, interleaved, the same bits:
- * conv2's forward as a GEMM (6272x256·256x32) 1.18-1.28x on the relaxed build and 1.08-1.10x on the
- * plain one; n = 8, 24, 72, 96, 16 with blocks of 4-8 MB 1.02-1.36x; rows 4 KB apart instead of a
- * quarter of the block gave 1.09-1.10x. Blocks of 0.5-1 MB (in L2 when called again) 0.98-1.01x,
- * 2 MB 1.06x; a 37-row block 0.93-0.95x, hence the threshold.
+ * (1 KB) share 4 KB pages, so a strip's 2 or 4 row streams interleave the lines of one page; rows
+ * in different pages, each its own ascending stream, are read faster from beyond L2 (1 MB here).
+ * Rows 4 KB apart gave most of the gain, which points at the hardware prefetchers following
+ * streams page by page (a guess: this machine has no performance counters). Scratch A/B,
+ * interleaved, the same bits: conv2's forward as a GEMM (6272x256·256x32) 1.18-1.28x on the
+ * relaxed build and 1.08-1.10x on the plain one; n = 8, 24, 72, 96, 16 with blocks of 4-8 MB
+ * 1.02-1.36x; rows 4 KB apart instead of a quarter of the block 1.09-1.10x. Blocks of 0.5-1 MB
+ * (in L2 when called again) 0.98-1.01x, 2 MB 1.06x; a 37-row block 0.93-0.95x, hence the threshold.
  */
 const SPREAD_MIN_BYTES: usize = 1 << 20;
 /** A 4x8 tile staged for the scalar epilogue of the last, partial panel. */
@@ -325,8 +326,9 @@ function gemm_block(a: usize, rs: usize, cs: usize, packed: usize, packedA: usiz
   }
   // A transposed with narrow B (n not a multiple of 16 or m not of 4: gemm_part gives the others
   // to strips_transposed.ts): a pass of its own to pack the strip is repaid over few panels.
-  // Scratch A/B (interleaved, 15 rounds, the same bits): conv2's dB (256x32, k = 6272) 1.08x on
-  // the relaxed build, 1.12x on the plain one; other transposed shapes with n <= 96 1.00-1.25x.
+  // Scratch A/B against that pass (interleaved, 15 rounds, the same bits): conv2's dB (256x32,
+  // k = 6272, before it went to strips_transposed.ts) 1.08x on the relaxed build, 1.12x on the
+  // plain one; other transposed shapes with n <= 96 1.00-1.25x.
   const packInFirstPanel = rs == 4 && n <= IN_PLACE_MAX_COLUMNS;
   for (; i + 4 <= m; i += 4) {
     if (packInFirstPanel) {
