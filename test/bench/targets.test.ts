@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { BenchRow } from "../../bench/harness.js";
-import { judgeTargets, targetsTable } from "../../bench/targets.js";
+import { judgeTargets, shown, targetsTable } from "../../bench/targets.js";
 
 const timing = (medianMs: number) => ({ medianMs, p10Ms: medianMs, p90Ms: medianMs, runs: 5 });
 const STEP = "train step (fwd+loss+bwd+Adam)";
@@ -44,6 +44,19 @@ describe("bench targets", () => {
     const bad = judgeTargets(run({ oneMs: 15.1, speedup: 1.59, tfjsMs: 150, stepGflops: 20.9, peakGflops: 42, gemm: [74.9, 90] }));
     expect(bad.map((t) => t.met)).toEqual([false, false, false, false, false, true]);
     expect(targetsTable(bad)).toMatch(/^targets: 1 of 6 met in this run\n/);
+    // A figure that would round onto its threshold gets the digits that show why it missed.
+    expect(good[4].figure).toBe("75 %");
+    expect(bad.map((t) => t.figure.replace(/ \(.*/, ""))).toEqual(["15.10 ms", "9.9×", "49.8 %", "1.59×", "74.9 %", "90 %"]);
+  });
+
+  it("shows a figure with more digits while rounding would flip its verdict", () => {
+    const atLeast75 = (v: number) => v >= 75;
+    expect(shown(74.76, 0, atLeast75)).toBe("74.8");
+    expect(shown(74.996, 0, atLeast75)).toBe("74.996");
+    expect(shown(75.4, 0, atLeast75)).toBe("75");
+    expect(shown(80.2, 0, atLeast75)).toBe("80");
+    expect(shown(15.004, 2, (ms) => ms <= 15)).toBe("15.004");
+    expect(shown(1.5951, 2, (x) => x >= 1.6)).toBe("1.595");
   });
 
   it("leaves out targets whose rows did not run", () => {
