@@ -5,9 +5,9 @@
 // packed copy: rows 0, 1 at offsets 0 and 4, rows 2, 3 at 8 and 12. Each value of C is summed
 // as the 4x8 tiles sum it (p ascending, then C, bias, relu), so the results are the same bits.
 // Scratch A/B against the 4x8 tiles that pack in their first panel (interleaved, blocks of 5
-// calls, the same bits): conv2's dB (256x32, k = 6272) 1.04-1.10x on the relaxed build (the more
-// the busier the machine), 1.08-1.09x on the plain one; other Aᵀ·B shapes with n = 16 or 32
-// 0.94-1.07x (relaxed, noisy) and 0.97-1.17x (plain).
+// calls, the same bits): conv2's dB (256x32, k = 6272) 1.00-1.10x on the relaxed build (1.05-1.10x
+// while the machine was busy, 1.00x while it was quiet), 1.08-1.09x on the plain one; other Aᵀ·B
+// shapes with n = 16 or 32 0.94-1.07x (relaxed, noisy) and 0.97-1.17x (plain).
 
 import { madd } from "./madd";
 import { finish_row, NR } from "./tile";

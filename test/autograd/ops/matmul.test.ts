@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { gradcheck, matmul, memoryStats, tensor, tidy } from "../../../src/index.js";
 import { gemm, gemmSingleThread } from "../../../src/wasm/gemm.js";
+import { kernels } from "../../../src/wasm/loader.js";
 import { gemmReference, matmulReference } from "../../reference/matmul.js";
 import { expectClose, floats, setup } from "../../helpers/setup.js";
 
@@ -24,6 +25,19 @@ function runGemm(s: { m: number; n: number; k: number; transA: boolean; transB: 
     const expected = gemmReference({ a, b, c: c0, ...s, bias: s.bias ? biasValues : undefined });
     expectClose(c.toArray(), expected, 1e-4, 1e-4);
   });
+}
+
+/** Deterministic values in [-1, 1) for bigger cases than fast-check's: a linear congruential generator. */
+function seededValues(seed: number): (len: number) => number[] {
+  return (len) => Array.from({ length: len }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1);
+}
+
+/** gemm.ts's kernel on a sub-matrix (leading dimensions given), and its scratch and K block. */
+interface PartKernels {
+  gemm_part(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, kc: number,
+    transA: number, transB: number, accumulate: number, bias: number, relu: number, scratch: number): void;
+  gemm_scratch_floats(n: number, k: number): number;
+  gemm_block_rows(n: number, k: number): number;
 }
 
 describe("gemm kernel", () => {
@@ -98,13 +112,31 @@ describe("gemm kernel", () => {
     fc.assert(fc.property(wideCase, ({ s, a, b, c, biasValues }) => runGemm({ ...s, transA: true, transB: false }, a, b, c, biasValues)), { numRuns: 80 });
   });
 
+  it("sums a transposed A's 2x16 tiles in the 4x8 tiles' order: the same bits", () =>
+    tidy(() => {
+      // 12 rows at once take the 2x16 tiles; rows 0-4 and 5-11 alone (m % 4 != 0) the 4x8 ones.
+      const [m, n, k] = [12, 32, 300];
+      const random = seededValues(5);
+      const [a, b, c0, biasValues] = [tensor(random(k * m)), tensor(random(k * n)), random(m * n), tensor(random(n))];
+      const whole = tensor(c0);
+      gemmSingleThread({ a, b, c: whole, m, n, k, transA: true, accumulate: true, bias: biasValues, relu: true });
+      const parts = tensor(c0);
+      const kern = kernels<PartKernels>();
+      const scratch = tensor(new Float32Array(kern.gemm_scratch_floats(n, k)));
+      for (const [r0, r1] of [[0, 5], [5, 12]]) {
+        // A is stored (k x m): rows r0.. of C start r0 floats into each of A's rows (lda = m).
+        kern.gemm_part(a.ptr + r0 * 4, b.ptr, parts.ptr + r0 * n * 4, r1 - r0, n, k, m, n, n, kern.gemm_block_rows(n, k),
+          1, 0, 1, biasValues.ptr, 1, scratch.ptr);
+      }
+      expect(Array.from(whole.toArray())).toEqual(Array.from(parts.toArray()));
+    }));
+
   it("reads a K block of A over 1 MiB in strips of rows a quarter of m apart, with the same bits as adjacent strips", () =>
     tidy(() => {
       // m x 256 floats pass the 1 MiB of SPREAD_MIN_BYTES (gemm.ts); m % 4 = 1, 2, 3, 0 leaves strips of
       // 1 to 3 rows; n = 32 and 16 take the 2x16 tile, 24 and 5 the 4x8 one; k = 300 adds a K block.
       // Each half of the rows alone (512 KB) is read by adjacent strips: the sums must not change.
-      let seed = 11;
-      const random = (len: number) => Array.from({ length: len }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1);
+      const random = seededValues(11);
       const cases = [
         [1025, 32, 256, false, false, false], [1026, 24, 300, true, true, true], [1027, 16, 300, false, true, false], [1028, 5, 256, true, false, true],
       ] as const;
