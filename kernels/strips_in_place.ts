@@ -8,7 +8,7 @@
 // pack_b16 (16 columns, for the 2x16 tile).
 
 import { madd } from "./madd";
-import { finish_row, finish_tile, NR } from "./tile";
+import { finish_tile, finish_tile2x16, NR } from "./tile";
 
 /**
  * How many taps from t on (one at least) make one run for rows r0 .. r0 + rows - 1 of `table`:
@@ -140,14 +140,7 @@ function strip2x16_taps(table: usize, r0: i32, taps: i32, ch: i32, packed: usize
       }
     }
     const j = <usize>q << 6;
-    const bq = bias ? bias + j : 0;
-    const bq8 = bias ? bq + 32 : 0;
-    finish_row(c0 + j, x00, x01, NR, loadC, bq, relu, zero, stage + 64);
-    finish_row(c0 + j + 32, x02, x03, NR, loadC, bq8, relu, zero, stage + 64);
-    if (rows > 1) {
-      finish_row(c0 + ldc + j, x10, x11, NR, loadC, bq, relu, zero, stage + 64);
-      finish_row(c0 + ldc + j + 32, x12, x13, NR, loadC, bq8, relu, zero, stage + 64);
-    }
+    finish_tile2x16(c0 + j, ldc, x00, x01, x02, x03, x10, x11, x12, x13, loadC, bias ? bias + j : 0, relu, zero, stage, rows);
   }
 }
 

@@ -10,7 +10,7 @@
 // shapes with n = 16 or 32 0.94-1.07x (relaxed, noisy) and 0.97-1.17x (plain).
 
 import { madd } from "./madd";
-import { finish_row, NR } from "./tile";
+import { finish_tile2x16 } from "./tile";
 
 /**
  * Rows r, r + 1 of C (c0, c0 + ldc) for 16 columns: A's two values of each p at src + off and
@@ -47,11 +47,7 @@ import { finish_row, NR } from "./tile";
     sa += step;
     pb += 64;
   }
-  const bias8 = bias ? bias + 32 : 0;
-  finish_row(c0, x00, x01, NR, loadC, bias, relu, zero, stage + 64);
-  finish_row(c0 + 32, x02, x03, NR, loadC, bias8, relu, zero, stage + 64);
-  finish_row(c0 + ldc, x10, x11, NR, loadC, bias, relu, zero, stage + 64);
-  finish_row(c0 + ldc + 32, x12, x13, NR, loadC, bias8, relu, zero, stage + 64);
+  finish_tile2x16(c0, ldc, x00, x01, x02, x03, x10, x11, x12, x13, loadC, bias, relu, zero, stage, 2);
 }
 
 /**

@@ -63,3 +63,20 @@ export const NR = 8;
   if (rows > 2) finish_row(cq + 2 * ldc, x20, x21, nc, loadC, bq, relu, zero, stage + 64);
   if (rows > 3) finish_row(cq + 3 * ldc, x30, x31, nc, loadC, bq, relu, zero, stage + 64);
 }
+
+/**
+ * Writes a 2x16 tile (row 0: x00..x03, row 1: x10..x13, four f32x4 each) at c0 and c0 + ldc,
+ * 16 columns, through finish_row; only the first `rows` (1 or 2) rows. bias: 0 or the tile's 16
+ * values. stage: the micro-kernel's stage (a zero vector, then the partial-panel row at +64).
+ */
+@inline export function finish_tile2x16(c0: usize, ldc: usize, x00: v128, x01: v128, x02: v128, x03: v128, x10: v128,
+                                        x11: v128, x12: v128, x13: v128, loadC: bool, bias: usize, relu: bool, zero: v128,
+                                        stage: usize, rows: i32): void {
+  const bias8 = bias ? bias + 32 : 0;
+  finish_row(c0, x00, x01, NR, loadC, bias, relu, zero, stage + 64);
+  finish_row(c0 + 32, x02, x03, NR, loadC, bias8, relu, zero, stage + 64);
+  if (rows > 1) {
+    finish_row(c0 + ldc, x10, x11, NR, loadC, bias, relu, zero, stage + 64);
+    finish_row(c0 + ldc + 32, x12, x13, NR, loadC, bias8, relu, zero, stage + 64);
+  }
+}
