@@ -4,10 +4,12 @@
 // gradients, so dW (with db and the relu mask) and dX are measured apart. Without dX, the direct
 // path's dW+db row is the fused kernel gradient (relu mask and db in the same pass, as conv1 in
 // training), the other paths write dZ first. conv1+pool1 and conv2+pool2 rows: each convolution
-// and its 2x2 pooling as one op (conv2dMaxPool, as Sequential runs the tutorial's model) against
-// the two ops one after the other, forward and backward, with the ratio of the two medians.
+// and its 2x2 pooling as one op (conv2dMaxPool) against the two ops one after the other, forward
+// and backward, with the ratio of the two medians; then the same with the model's dropout after
+// the pooling (+dropout rows: conv2dMaxPool's option, as Sequential runs the tutorial's model,
+// against three ops).
 
-import { conv2d, conv2dMaxPool, maxPool2d, Generator, tensor, tidy, type Tensor } from "../src/index.js";
+import { conv2d, conv2dMaxPool, dropout, maxPool2d, Generator, tensor, tidy, type Tensor } from "../src/index.js";
 import { conv2dStrategy, type Conv2dPath } from "../src/autograd/ops/conv2d.js";
 import { conv2dReference, conv2dReferenceBackward } from "../test/reference/conv2d.js";
 import { maxPool2dReference, maxPool2dReferenceBackward } from "../test/reference/maxpool2d.js";
@@ -55,14 +57,19 @@ function measureSplit<T>(prepare: () => T, timed: (state: T) => void, quick: boo
   return summarize(samples);
 }
 
+/** The tutorial model's dropout rate after each pooling. */
+const DROPOUT_RATE = 0.3;
+
 /**
- * Each convolution and its pooling as one op and as two, forward and backward. conv1's backward
- * is dW+db (its input is the data); conv2's is dX+dW+db, from a pooled gradient with a third of
- * its values zero, as dropout(0.3) after the pooling leaves it in training.
+ * Each convolution and its pooling as one op and as two, forward and backward; then with the
+ * dropout after them, as one op and as three. conv1's backward is dW+db (its input is the data);
+ * conv2's is dX+dW+db, from a pooled gradient with a third of its values zero, as dropout(0.3)
+ * after the pooling leaves it in training.
  */
+
 function fusedRows(quick: boolean): BenchRow[] {
   const rows: BenchRow[] = [];
-  CONVS.forEach((c, index) => {
+  for (const rate of [0, DROPOUT_RATE]) CONVS.forEach((c, index) => {
     const [n, h, w] = c.x;
     const cout = c.k[3];
     const xGrad = index > 0;
@@ -73,10 +80,16 @@ function fusedRows(quick: boolean): BenchRow[] {
     const opts = { padding: "same" as const, activation: "relu" as const };
     const flops = 2 * n * h * w * cout * size(c.k.slice(0, 3));
     const shape = `(${c.x})*(${c.k}) same relu, 2x2/2`;
-    const ways = {
+    // With a rate, the model's dropout after the pooling (conv1's fused into its kernels).
+    const drop = () => ({ rate, generator: new Generator(7) });
+    const ways = rate === 0 ? {
       fused: (x: Tensor, k: Tensor, b: Tensor) => conv2dMaxPool(x, k, b, opts),
       separate: (x: Tensor, k: Tensor, b: Tensor) => maxPool2d(conv2d(x, k, b, opts)),
+    } : {
+      fused: (x: Tensor, k: Tensor, b: Tensor) => conv2dMaxPool(x, k, b, { ...opts, dropout: drop() }),
+      separate: (x: Tensor, k: Tensor, b: Tensor) => dropout(maxPool2d(conv2d(x, k, b, opts)), rate, drop()),
     };
+    const name = `${c.name}+pool${index + 1}${rate === 0 ? "" : "+dropout"}`;
     const backward = xGrad ? "backward dX+dW+db" : "backward dW+db";
     for (const pass of ["forward", backward]) {
       const timings = Object.entries(ways).map(([way, op]) => {
@@ -94,7 +107,7 @@ function fusedRows(quick: boolean): BenchRow[] {
             quick,
           );
         // The dense equivalent: the fused conv2 backward does fewer (it skips the zero gradients).
-        return row({ group, name: `${c.name}+pool${index + 1} ${pass}`, shape, impl: `simd-${way}` }, t, { flops: pass === "forward" ? flops : (xGrad ? 2 : 1) * flops });
+        return row({ group, name: `${name} ${pass}`, shape, impl: `simd-${way}` }, t, { flops: pass === "forward" ? flops : (xGrad ? 2 : 1) * flops });
       });
       timings[0].extra = { "separate / fused": timings[1].medianMs / timings[0].medianMs };
       rows.push(...timings);

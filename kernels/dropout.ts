@@ -9,42 +9,7 @@
 // keep(i) = bits(i) >= threshold (unsigned), threshold = floor(rate · 2^32)
 // y[i]    = keep(i) ? x[i] · scale : 0
 
-const GOLDEN: u32 = 0x9e3779b9;
-const M1: u32 = 0x85ebca6b;
-const M2: u32 = 0xc2b2ae35;
-
-// V8 rematerializes v128 constants inside loops; loading them from memory once keeps them in registers.
-const CONSTANTS = memory.data<u32>([
-  M1, M1, M1, M1,
-  M2, M2, M2, M2,
-  GOLDEN << 2, GOLDEN << 2, GOLDEN << 2, GOLDEN << 2, // the Weyl counter's step over 4 lanes
-  0, GOLDEN, GOLDEN << 1, GOLDEN * 3, // lane offsets
-], 16);
-
-// @ts-ignore: decorator
-@inline function fmix32(h: u32): u32 {
-  h ^= h >>> 16;
-  h *= M1;
-  h ^= h >>> 13;
-  h *= M2;
-  h ^= h >>> 16;
-  return h;
-}
-
-// @ts-ignore: decorator
-@inline function fmix32x4(h: v128, m1: v128, m2: v128): v128 {
-  h = v128.xor(h, i32x4.shr_u(h, 16));
-  h = i32x4.mul(h, m1);
-  h = v128.xor(h, i32x4.shr_u(h, 13));
-  h = i32x4.mul(h, m2);
-  return v128.xor(h, i32x4.shr_u(h, 16));
-}
-
-/** The mask's random bits for element i (scalar; the tail and the reference use this definition). */
-// @ts-ignore: decorator
-@inline function dropoutBits(i: u32, seedLo: u32, seedHi: u32): u32 {
-  return fmix32((seedLo + i * GOLDEN) ^ seedHi);
-}
+import { DROPOUT_CONSTANTS, dropoutBits, dropoutKeep4 } from "./dropout_hash";
 
 /**
  * dst = src · keep · scale, the keep mask hashed from (seed_lo, seed_hi); with `mask` != 0 also
@@ -52,25 +17,25 @@ const CONSTANTS = memory.data<u32>([
  */
 // @ts-ignore: decorator
 @inline function dropoutApply(src: usize, dst: usize, mask: usize, n: i32, seedLo: u32, seedHi: u32, threshold: u32, scale: f32): void {
-  const m1 = v128.load(CONSTANTS);
-  const m2 = v128.load(CONSTANTS, 16);
-  const step = v128.load(CONSTANTS, 32);
+  const m1 = v128.load(DROPOUT_CONSTANTS);
+  const m2 = v128.load(DROPOUT_CONSTANTS, 16);
+  const step = v128.load(DROPOUT_CONSTANTS, 32);
   const hi = i32x4.splat(seedHi);
   const thr = i32x4.splat(threshold);
   const s = f32x4.splat(scale);
   // Weyl counter seed_lo + i·golden for lanes i..i+3, advanced by 4·golden each group of 4.
-  let weyl = i32x4.add(i32x4.splat(seedLo), v128.load(CONSTANTS, 48));
+  let weyl = i32x4.add(i32x4.splat(seedLo), v128.load(DROPOUT_CONSTANTS, 48));
   let i = 0;
   // 16 elements an iteration: four keep vectors narrow to the 16 mask bytes.
   for (; i + 16 <= n; i += 16) {
     const o = <usize>i << 2;
-    const k0 = i32x4.ge_u(fmix32x4(v128.xor(weyl, hi), m1, m2), thr);
+    const k0 = dropoutKeep4(weyl, hi, thr, m1, m2);
     weyl = i32x4.add(weyl, step);
-    const k1 = i32x4.ge_u(fmix32x4(v128.xor(weyl, hi), m1, m2), thr);
+    const k1 = dropoutKeep4(weyl, hi, thr, m1, m2);
     weyl = i32x4.add(weyl, step);
-    const k2 = i32x4.ge_u(fmix32x4(v128.xor(weyl, hi), m1, m2), thr);
+    const k2 = dropoutKeep4(weyl, hi, thr, m1, m2);
     weyl = i32x4.add(weyl, step);
-    const k3 = i32x4.ge_u(fmix32x4(v128.xor(weyl, hi), m1, m2), thr);
+    const k3 = dropoutKeep4(weyl, hi, thr, m1, m2);
     weyl = i32x4.add(weyl, step);
     v128.store(dst + o, v128.and(f32x4.mul(v128.load(src + o), s), k0));
     v128.store(dst + o, v128.and(f32x4.mul(v128.load(src + o, 16), s), k1), 16);

@@ -30,6 +30,7 @@ export { conv2d } from "./autograd/ops/conv2d.js";
 export type { Conv2dOptions } from "./autograd/ops/conv2d.js";
 export { maxPool2d } from "./autograd/ops/maxpool2d.js";
 export { conv2dMaxPool } from "./autograd/ops/conv2d-maxpool.js";
+export type { Conv2dMaxPoolOptions } from "./autograd/ops/conv2d-maxpool.js";
 export type { MaxPool2dOptions } from "./autograd/ops/maxpool2d.js";
 export { dropout } from "./autograd/ops/dropout.js";
 export type { DropoutOptions } from "./autograd/ops/dropout.js";

@@ -202,11 +202,10 @@ export class Sequential {
     let h = x;
     for (let i = 0; i < this.layers.length; i++) {
       const layer = this.layers[i];
-      const next = this.layers[i + 1];
-      const fused = layerFusion.enabled && next ? layer.fusedWith(next) : null;
+      const fused = layerFusion.enabled && i + 1 < this.layers.length ? layer.fusedWith(this.layers.slice(i + 1)) : null;
       if (fused) {
-        h = fused(h, context);
-        i++;
+        h = fused.call(h, context);
+        i += fused.layers - 1;
       } else {
         h = layer.call(h, context);
       }

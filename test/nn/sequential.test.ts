@@ -78,9 +78,10 @@ describe("layers and Sequential", () => {
     model.dispose();
   });
 
-  it("runs Conv2D + MaxPooling2D as one op with the losses and weights of layer by layer, to float rounding", () => {
-    // The tutorial's model: both convolutions run with their pooling as conv2dMaxPool. conv1's
-    // op gives the same bits as the two ops; conv2's sums its gradients in another order.
+  it("runs Conv2D + MaxPooling2D (+ Dropout) as one op with the losses and weights of layer by layer, to float rounding", () => {
+    // The tutorial's model: both convolutions run with their pooling as conv2dMaxPool, conv1's with
+    // its dropout too. conv1's op gives the same bits as the three ops; conv2's sums its gradients
+    // in another order.
     const rng = new Generator(11);
     const n = 16;
     const x = Float32Array.from({ length: n * 28 * 28 }, () => rng.uniform(0, 1));
@@ -105,8 +106,10 @@ describe("layers and Sequential", () => {
         layerFusion.enabled = true;
       }
     });
-    expect(runs[0].ops.filter((op) => op === "conv2dMaxPool")).toHaveLength(2);
-    expect(runs[1].ops).not.toContain("conv2dMaxPool");
+    expect(runs[0].ops.filter((op) => op.startsWith("conv2dMaxPool"))).toEqual(["conv2dMaxPool", "conv2dMaxPoolDropout"]);
+    expect(runs[0].ops.filter((op) => op === "dropout")).toHaveLength(1);
+    expect(runs[1].ops.filter((op) => op.startsWith("conv2dMaxPool"))).toHaveLength(0);
+    expect(runs[1].ops.filter((op) => op === "dropout")).toHaveLength(2);
     // The first loss comes before any update: the forward is the same bit for bit.
     expect(runs[0].losses[0]).toBe(runs[1].losses[0]);
     expectClose(runs[0].losses, runs[1].losses, 1e-6, 1e-5);

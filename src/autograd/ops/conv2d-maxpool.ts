@@ -1,24 +1,27 @@
-// conv2dMaxPool: conv2d (bias, optional relu) then 2x2 max pooling with stride 2 ('valid'), as one
-// op. Two ways, by shape:
-// - Few taps per output (conv1): kernels/conv_pool.ts computes each pair of output rows and pools
-//   it while it is in L1, so the full-resolution activation and its gradient (6.4 MB each for
-//   conv1 at batch 32) are never written, and the backward never reads them back. Values and
-//   gradients are those of maxPool2d(conv2d(...)), bit for bit, on any thread count (tested).
-//   It needs channels a multiple of 4 and an input that needs no gradient.
+// conv2dMaxPool: conv2d (bias, optional relu) then 2x2 max pooling with stride 2 ('valid'), and
+// optionally dropout, as one op. Two ways, by shape:
+// - Few taps per output (conv1): kernels/conv_pool.ts computes each pair of output rows, pools it
+//   and applies the dropout while it is in L1, so the full-resolution activation and its gradient
+//   (6.4 MB each for conv1 at batch 32) and the pooled values before dropout are never written,
+//   and the backward reads one code byte an output (winner, and whether a gradient passes) where
+//   the ops would read the pooled values, the winners (i32) and the dropout mask back. Values and
+//   gradients are those of dropout(maxPool2d(conv2d(...))), bit for bit, on any thread count
+//   (tested). It needs channels a multiple of 4 and an input that needs no gradient.
 // - Otherwise, with input channels a multiple of 4 (conv2): conv2d's forward, then the pooling;
 //   the full-resolution activation is freed at once. The backward (kernels/conv_pool_sparse.ts)
 //   visits only the nonzero values of the convolution's output gradient (at most a quarter: one
 //   pixel of each window, where the pooled value is positive) instead of multiplying all of it.
 //   Values are maxPool2d(conv2d(...))'s bit for bit; gradients are the same sums in another order,
-//   the same bits on any thread count (tested).
-// Elsewhere it runs the two ops. Sequential runs a Conv2D followed by a 2x2 MaxPooling2D through
-// it (Conv2D.fusedWith).
+//   the same bits on any thread count (tested). The dropout, if any, is the dropout op after it.
+// Elsewhere it runs the ops one after the other. Sequential runs a Conv2D followed by a 2x2
+// MaxPooling2D (and a Dropout) through it (Conv2D.fusedWith).
 
 import { kernels } from "../../wasm/loader.js";
 import { itemThreads, runOverRanges } from "../../wasm/split.js";
 import { isGradEnabled, noGrad, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import { conv2d, convSetup, directFilter, directFilterInParts, directForward, type Conv2dOptions, type ConvSetup } from "./conv2d.js";
+import { checkDropoutRate, drawDropout, dropout, seedAt, type DropoutOptions } from "./dropout.js";
 import { maxPool2d } from "./maxpool2d.js";
 
 interface ConvPoolKernels {
@@ -27,9 +30,18 @@ interface ConvPoolKernels {
   conv2d_maxpool2x2_sparse_scratch_floats(kh: number, kw: number, cin: number, cout: number, windows: number): number;
 }
 
-/** maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 }), fused where it applies. */
-export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions = {}): Tensor {
+export interface Conv2dMaxPoolOptions extends Conv2dOptions {
+  /** Dropout on the pooled output, as `dropout(y, rate, options)` applies it (fused into the direct kernels where they run). */
+  dropout?: { rate: number } & DropoutOptions;
+}
+
+/**
+ * maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 }), then dropout if options.dropout
+ * asks for it, fused where it applies.
+ */
+export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dMaxPoolOptions = {}): Tensor {
   const setup = convSetup("conv2dMaxPool", x, kernel, bias, options);
+  if (options.dropout) checkDropoutRate("conv2dMaxPool: dropout.rate", options.dropout.rate);
   const { g, relu, taps } = setup;
   const [n, h, w, cin, oh, ow, cout, kh, kw, , sw] = g;
   const xGrad = isGradEnabled() && x.requiresGrad;
@@ -37,42 +49,48 @@ export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, op
   const gradsSupported = !xGrad && (kernel.requiresGrad ? directFilter(taps) : !bias?.requiresGrad);
   const fusable = directForward(taps) && gradsSupported && cout % 4 === 0 && oh >= 2 && ow >= 2;
   if (!fusable) {
-    if (cin % 4 === 0 && cout % 4 === 0 && oh >= 2 && ow >= 2) return convThenPoolSparseBackward(x, kernel, bias, options, setup);
-    return maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 });
+    const pooled = cin % 4 === 0 && cout % 4 === 0 && oh >= 2 && ow >= 2
+      ? convThenPoolSparseBackward(x, kernel, bias, options, setup)
+      : maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 });
+    return options.dropout ? dropout(pooled, options.dropout.rate, options.dropout) : pooled;
   }
+  // The seeds drawn before the convolution instead of after it: it draws none, so they are the same.
+  const drop = options.dropout ? drawDropout("conv2dMaxPool: dropout.rate", options.dropout.rate, options.dropout) : null;
 
   const k = kernels<ConvPoolKernels>();
   const [poh, pw] = [oh >> 1, ow >> 1];
   const y = Tensor.empty([n, poh, pw, cout]);
-  // The winners' positions in their windows (0..3), i32 bit patterns in a float32-sized buffer.
-  const arg = Tensor.empty(y.shape);
+  // A code byte an output (kernels/pool_window.ts): the winner's place, and whether a gradient passes.
+  const outFloats = poh * pw * cout;
+  const code = Tensor.empty([Math.ceil(y.size / 4)]);
   const inBytes = h * w * cin * 4;
-  const outBytes = poh * pw * cout * 4;
+  const outBytes = outFloats * 4;
   const scratchFloats = k.conv2d_maxpool2x2_scratch_floats(ow, cin, kh, kw, sw, cout);
   const geometry = [...g.slice(1), relu];
   // Images are independent: threads take ranges of them, each with its own scratch rows.
-  const bytes = n * (inBytes + 2 * outBytes);
+  const bytes = n * (inBytes + outBytes + outFloats);
   const scratch = Array.from({ length: itemThreads(n, bytes) }, () => Tensor.empty([scratchFloats]));
   runOverRanges("conv2d_maxpool2x2_forward", n, bytes, (start, count) =>
-    [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, arg.ptr + start * outBytes,
-      0, count, ...geometry], { arg: 5, values: scratch.map((s) => s.ptr) });
+    [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, code.ptr + start * outFloats,
+      0, count, ...geometry, ...(drop ? [seedAt(drop, start * outFloats), drop.seedHi | 0, drop.threshold | 0, drop.scale] : [0, 0, 0, 0])],
+    { arg: 5, values: scratch.map((s) => s.ptr) });
   for (const s of scratch) s.dispose();
 
   const inputs = bias ? [x, kernel, bias] : [x, kernel];
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
-    arg.dispose();
+    code.dispose();
     return y;
   }
-  record("conv2dMaxPool", inputs, y, (gy) => {
+  record(drop ? "conv2dMaxPoolDropout" : "conv2dMaxPool", inputs, y, (gy) => {
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
     let dw: Tensor | null = null;
     if (kernel.requiresGrad) {
       // In the parts conv2d's direct kernel gradient uses: the same sums as the unfused ops.
       dw = Tensor.empty(kernel.shape);
-      directFilterInParts("conv2d_maxpool2x2_backward_filter", n, taps, cout, dw, db, scratchFloats, 6, n * (inBytes + 3 * outBytes),
+      directFilterInParts("conv2d_maxpool2x2_backward_filter", n, taps, cout, dw, db, scratchFloats, 5, n * (inBytes + 2 * outBytes + outFloats),
         (start, count, dwPart, dbPart) =>
-          [x.ptr + start * inBytes, y.ptr + start * outBytes, arg.ptr + start * outBytes, gy.ptr + start * outBytes,
-            dwPart, dbPart, 0, count, ...geometry]);
+          [x.ptr + start * inBytes, code.ptr + start * outFloats, gy.ptr + start * outBytes,
+            dwPart, dbPart, 0, count, ...geometry, drop ? drop.scale : 0]);
     }
     return bias ? [null, dw, db] : [null, dw];
   });

@@ -4,8 +4,8 @@ import { conv2d } from "../../autograd/ops/conv2d.js";
 import { conv2dMaxPool } from "../../autograd/ops/conv2d-maxpool.js";
 import type { Tensor } from "../../autograd/tensor.js";
 import { glorotUniform, zerosParameter } from "../initializers.js";
-import { CallContext, kernelAndBias, Layer, LayerConfig, NamedParameter, ShapeNoBatch } from "./layer.js";
-import { MaxPooling2D } from "./shape-layers.js";
+import { CallContext, FusedRun, kernelAndBias, Layer, LayerConfig, NamedParameter, ShapeNoBatch } from "./layer.js";
+import { Dropout, MaxPooling2D } from "./shape-layers.js";
 import { checkActivation, pair, type Activation } from "./util.js";
 
 export interface Conv2DConfig extends LayerConfig {
@@ -66,13 +66,21 @@ export class Conv2D extends Layer {
     return conv2d(x, this.kernel!, this.bias, this.convOptions());
   }
 
-  /** Followed by a 2x2 max pooling with stride 2 and 'valid' padding: conv2dMaxPool. */
-  override fusedWith(next: Layer): ((x: Tensor, context: CallContext) => Tensor) | null {
-    const pool = next instanceof MaxPooling2D ? next : null;
-    if (!pool || pool.padding !== "valid" || [...pool.poolSize, ...pool.strides].some((v) => v !== 2)) return null;
-    return (x) => {
-      this.checkInput(x);
-      return conv2dMaxPool(x, this.kernel!, this.bias, this.convOptions());
+  /**
+   * Followed by a 2x2 max pooling with stride 2 and 'valid' padding, and maybe a Dropout after it:
+   * conv2dMaxPool, with the dropout as its option.
+   */
+  override fusedWith(following: readonly Layer[]): FusedRun | null {
+    const [pool, next] = following;
+    if (!(pool instanceof MaxPooling2D) || pool.padding !== "valid" || [...pool.poolSize, ...pool.strides].some((v) => v !== 2)) return null;
+    const drop = next instanceof Dropout ? next : null;
+    return {
+      layers: drop ? 3 : 2,
+      call: (x, context) => {
+        this.checkInput(x);
+        const options = this.convOptions();
+        return conv2dMaxPool(x, this.kernel!, this.bias, drop ? { ...options, dropout: { rate: drop.rate, training: context.training } } : options);
+      },
     };
   }
 

@@ -40,6 +40,13 @@ export function uniqueName(base: string): string {
   return n === 0 ? base : `${base}_${n}`;
 }
 
+/** Layers run as one op (Layer.fusedWith). */
+export interface FusedRun {
+  /** How many layers the op stands for, the fusing layer included. */
+  layers: number;
+  call(x: Tensor, context: CallContext): Tensor;
+}
+
 export abstract class Layer {
   abstract readonly className: string;
   readonly name: string;
@@ -67,11 +74,11 @@ export abstract class Layer {
   abstract call(x: Tensor, context: CallContext): Tensor;
 
   /**
-   * The forward pass of this layer and `next` as one op, when this layer has a fused op for that
-   * pair that gives the same values and gradients (Sequential runs it instead of the two calls);
-   * null otherwise, as here.
+   * The forward pass of this layer and the first layers of `following` (the layers after it, in
+   * order) as one op, when this layer has a fused op for them that gives the same values and
+   * gradients (Sequential runs it instead of their calls); null otherwise, as here.
    */
-  fusedWith(_next: Layer): ((x: Tensor, context: CallContext) => Tensor) | null {
+  fusedWith(_following: readonly Layer[]): FusedRun | null {
     return null;
   }
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { conv2d, conv2dMaxPool, Generator, gradcheck, maxPool2d, memoryStats, tensor, Tensor, tidy } from "../../../src/index.js";
+import { conv2d, conv2dMaxPool, dropout, Generator, gradcheck, maxPool2d, memoryStats, tensor, Tensor, tidy } from "../../../src/index.js";
 import { conv2dReference, conv2dReferenceBackward } from "../../reference/conv2d.js";
 import { maxPool2dReference, maxPool2dReferenceBackward } from "../../reference/maxpool2d.js";
 import { expectClose, setup } from "../../helpers/setup.js";
@@ -45,15 +45,20 @@ const options = (c: Case) => ({ strides: c.strides, padding: c.padding, activati
 
 /**
  * y, and the gradients of x (if it requires one), the kernel and the bias, for an output gradient
- * of sin(i), zero at every third value (as dropout after the pooling leaves it).
+ * of sin(i), zero at every third value (as dropout after the pooling leaves it). With `rate`, a
+ * dropout follows the pooling (fused: conv2dMaxPool's option), its seeds from Generator(c.seed + 1).
  */
-function run(c: Case, fused: boolean, xGrad = false): { y: Float32Array; op: string; dx?: Float32Array; dk: Float32Array; db?: Float32Array } {
+function run(c: Case, fused: boolean, xGrad = false, rate?: number): { y: Float32Array; op: string; dx?: Float32Array; dk: Float32Array; db?: Float32Array } {
   return tidy(() => {
     const d = data(c);
     const x = tensor(d.x, d.xShape, { requiresGrad: xGrad });
     const k = tensor(d.k, d.kShape, { requiresGrad: true });
     const b = d.b ? tensor(d.b, [c.cout], { requiresGrad: true }) : null;
-    const y = fused ? conv2dMaxPool(x, k, b, options(c)) : maxPool2d(conv2d(x, k, b, options(c)), { poolSize: 2 });
+    const generator = new Generator(c.seed + 1);
+    const y = rate === undefined
+      ? fused ? conv2dMaxPool(x, k, b, options(c)) : maxPool2d(conv2d(x, k, b, options(c)), { poolSize: 2 })
+      : fused ? conv2dMaxPool(x, k, b, { ...options(c), dropout: { rate, generator } })
+      : dropout(maxPool2d(conv2d(x, k, b, options(c)), { poolSize: 2 }), rate, { generator });
     const op = y.node!.op;
     y.backward(tensor(Array.from({ length: y.size }, (_, i) => (i % 3 === 2 ? 0 : Math.sin(i))), y.shape));
     return { y: y.toArray(), op, dx: xGrad ? x.grad!.toArray() : undefined, dk: k.grad!.toArray(), db: b?.grad!.toArray() };
@@ -80,12 +85,12 @@ function awayFromKinks(c: Case): boolean {
 }
 
 describe("conv2dMaxPool", () => {
-  it("gives maxPool2d(conv2d(...))'s values and kernel and bias gradients bit for bit, on the fused kernels", () => {
+  it("gives maxPool2d(conv2d(...))'s values and kernel and bias gradients bit for bit, on the fused kernels, and dropout(...)'s with dropout", () => {
     fc.assert(
-      fc.property(fusableCases, (c) => {
-        const fused = run(c, true);
-        const separate = run(c, false);
-        expect(fused.op).toBe("conv2dMaxPool");
+      fc.property(fusableCases, fc.constantFrom(undefined, 0.1, 0.3, 0.5, 0.9), (c, rate) => {
+        const fused = run(c, true, false, rate);
+        const separate = run(c, false, false, rate);
+        expect(fused.op).toBe(rate === undefined ? "conv2dMaxPool" : "conv2dMaxPoolDropout");
         expect(fused.y).toEqual(separate.y);
         expect(fused.dk).toEqual(separate.dk);
         expect(fused.db).toEqual(separate.db);
@@ -105,20 +110,22 @@ describe("conv2dMaxPool", () => {
     );
   });
 
-  it("passes gradcheck for the kernel and the bias, away from the relu kink and pooling ties", () => {
+  it("passes gradcheck for the kernel and the bias, away from the relu kink and pooling ties, with or without dropout", () => {
     const small = fusableCases.filter((c) => c.n <= 2 && c.h <= 5 && c.w <= 5 && c.cout <= 8 && awayFromKinks(c));
     fc.assert(
-      fc.property(small, (c) =>
+      fc.property(small, fc.boolean(), (c, drop) =>
         tidy(() => {
           const d = data(c);
           const x = tensor(d.x, d.xShape);
           const inputs = [tensor(d.k, d.kShape, { requiresGrad: true })];
           if (d.b) inputs.push(tensor(d.b, [c.cout], { requiresGrad: true }));
-          const fn = (k: Tensor, b?: Tensor) => conv2dMaxPool(x, k, b ?? null, options(c));
+          // A fresh generator each evaluation: the same mask every time.
+          const withDropout = () => (drop ? { dropout: { rate: 0.3, generator: new Generator(c.seed) } } : {});
+          const fn = (k: Tensor, b?: Tensor) => conv2dMaxPool(x, k, b ?? null, { ...options(c), ...withDropout() });
           return gradcheck(fn, inputs, { eps: 1e-3, atol: 1e-2, rtol: 1e-2 }).ok;
         }),
       ),
-      { numRuns: 15 },
+      { numRuns: 20 },
     );
   });
 
@@ -148,11 +155,30 @@ describe("conv2dMaxPool", () => {
     });
   });
 
+  it("keeps a byte an output for the backward besides the output itself", () => {
+    const c: Case = { n: 4, h: 28, w: 28, cin: 1, cout: 64, kh: 2, kw: 2, strides: [1, 1], padding: "same", bias: true, relu: true, seed: 8 };
+    const d = data(c);
+    tidy(() => {
+      const x = tensor(d.x, d.xShape);
+      const k = tensor(d.k, d.kShape, { requiresGrad: true });
+      const b = tensor(d.b!, [c.cout], { requiresGrad: true });
+      const before = memoryStats().liveBytes;
+      const y = conv2dMaxPool(x, k, b, { ...options(c), dropout: { rate: 0.3, generator: new Generator(1) } });
+      expect(y.node!.op).toBe("conv2dMaxPoolDropout");
+      // [4, 14, 14, 64] floats and as many code bytes: no pooled values before dropout, no i32 winners, no mask.
+      const grew = memoryStats().liveBytes - before;
+      expect(grew).toBeGreaterThanOrEqual(5 * y.size);
+      expect(grew).toBeLessThan(5 * y.size + 1024);
+    });
+  });
+
   it("rejects bad arguments naming the op", () =>
     tidy(() => {
       const x = tensor(new Float32Array(2 * 4 * 4), [2, 4, 4, 1]);
       expect(() => conv2dMaxPool(x, tensor(new Float32Array(8), [2, 2, 2, 1]), null)).toThrow(/conv2dMaxPool: input has 1 channels, kernel expects 2/);
       expect(() => conv2dMaxPool(x, tensor(new Float32Array(4), [2, 2, 1, 1]), null, { activation: "tanh" as "relu" })).toThrow(/conv2dMaxPool: activation/);
+      expect(() => conv2dMaxPool(x, tensor(new Float32Array(16), [2, 2, 1, 4]), null, { dropout: { rate: 1 } }))
+        .toThrow("conv2dMaxPool: dropout.rate must be a number in [0, 1), got 1");
     }));
 });
 
@@ -230,6 +256,57 @@ describe("conv2dMaxPool, backward from the pooled gradient's nonzero values", ()
       const y = conv2dMaxPool(x, k, b, options(c));
       // The pooled output and its winners' places: 2 x [4, 7, 7, 32] floats, nothing of [4, 14, 14, 32].
       expect(memoryStats().liveBytes - before).toBeLessThan(2 * y.size * 4 + 1024);
+    });
+  });
+});
+
+describe("conv2dMaxPool with dropout after the pooling", () => {
+  const rates = fc.constantFrom(0.1, 0.3, 0.5, 0.9);
+
+  it("runs the dropout op after the pooling on the other way, with the same values and mask", () => {
+    fc.assert(
+      fc.property(sparseCases, rates, (c, rate) => {
+        const fused = run(c, true, c.xGrad, rate);
+        const separate = run(c, false, c.xGrad, rate);
+        expect(fused.op).toBe("dropout");
+        expect(fused.y).toEqual(separate.y);
+        expectClose(fused.dk, separate.dk, 1e-5, 1e-4);
+        if (c.xGrad) expectClose(fused.dx!, separate.dx!, 1e-5, 1e-4);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it("drops nothing out of training or at rate 0: the op without dropout, and no seed drawn", () => {
+    const c: Case = { n: 2, h: 8, w: 8, cin: 1, cout: 8, kh: 2, kw: 2, strides: [1, 1], padding: "same", bias: true, relu: true, seed: 4 };
+    const plain = run(c, true);
+    tidy(() => {
+      const d = data(c);
+      const x = tensor(d.x, d.xShape);
+      const k = tensor(d.k, d.kShape, { requiresGrad: true });
+      const b = tensor(d.b!, [c.cout], { requiresGrad: true });
+      for (const drop of [{ rate: 0.5, training: false }, { rate: 0 }]) {
+        const generator = new Generator(3);
+        const y = conv2dMaxPool(x, k, b, { ...options(c), dropout: { ...drop, generator } });
+        expect(y.node!.op).toBe("conv2dMaxPool");
+        expect(y.toArray()).toEqual(plain.y);
+        expect(generator.nextUint32()).toBe(new Generator(3).nextUint32());
+      }
+    });
+  });
+
+  it("drops about the rate's share, with a different mask for each draw", () => {
+    const c: Case = { n: 8, h: 28, w: 28, cin: 1, cout: 64, kh: 2, kw: 2, strides: [1, 1], padding: "same", bias: true, relu: false, seed: 6 };
+    const d = data(c);
+    tidy(() => {
+      const x = tensor(d.x, d.xShape);
+      const k = tensor(d.k, d.kShape);
+      const generator = new Generator(11);
+      const masks = [0, 1].map(() => Array.from(conv2dMaxPool(x, k, null, { ...options(c), dropout: { rate: 0.3, generator } }).toArray(), (v) => v === 0));
+      const dropped = masks[0].filter(Boolean).length / masks[0].length;
+      // 100,352 values: the binomial's standard deviation is 0.0014.
+      expect(Math.abs(dropped - 0.3)).toBeLessThan(0.01);
+      expect(masks[1]).not.toEqual(masks[0]);
     });
   });
 });

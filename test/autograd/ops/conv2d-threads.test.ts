@@ -1,7 +1,7 @@
 // Convolutions (implicit GEMM split by rows, direct kernels split by images, the direct kernel
 // gradient by two fixed halves of the batch, fused with the relu mask and db or not) and max
 // pooling split across 2 threads give bit-identical results to 1 thread, as does the fused
-// convolution + pooling (conv2dMaxPool, both of its ways).
+// convolution + pooling (conv2dMaxPool, both of its ways, with and without dropout after it).
 import { afterAll, describe, expect, it } from "vitest";
 import { conv2d, conv2dMaxPool, init, maxPool2d, shutdown, tensor, threadCount, tidy } from "../../../src/index.js";
 import { conv2dStrategy, type Conv2dPath } from "../../../src/autograd/ops/conv2d.js";
@@ -10,9 +10,10 @@ import { Generator } from "../../../src/random.js";
 
 /**
  * xGrad false: the direct kernel gradient masks gy and sums db itself (fused), in two halves.
- * pooled: conv2dMaxPool, the convolution and pooling as one op (its input needs no gradient).
+ * pooled: conv2dMaxPool, the convolution and pooling as one op (its input needs no gradient);
+ * "dropout": with dropout after the pooling.
  */
-function run(shape: number[], kshape: number[], strides: number, path: Conv2dPath, xGrad = true, pooled = false) {
+function run(shape: number[], kshape: number[], strides: number, path: Conv2dPath, xGrad = true, pooled: boolean | "dropout" = false) {
   conv2dStrategy.forward = conv2dStrategy.filter = path;
   const g = new Generator(9);
   const xs = Array.from({ length: shape.reduce((a, b) => a * b) }, () => g.uniform(-1, 1));
@@ -22,8 +23,9 @@ function run(shape: number[], kshape: number[], strides: number, path: Conv2dPat
     const k = tensor(ks, kshape, { requiresGrad: true });
     const b = tensor(ks.slice(0, kshape[3]), [kshape[3]], { requiresGrad: true });
     const options = { padding: "same" as const, strides, activation: "relu" as const };
-    const y = pooled ? conv2dMaxPool(x, k, b, options) : maxPool2d(conv2d(x, k, b, options));
-    if (pooled) expect(y.node!.op).toBe("conv2dMaxPool");
+    const drop = pooled === "dropout" ? { dropout: { rate: 0.3, generator: new Generator(3) } } : {};
+    const y = pooled ? conv2dMaxPool(x, k, b, { ...options, ...drop }) : maxPool2d(conv2d(x, k, b, options));
+    if (pooled) expect(y.node!.op).toBe(pooled === "dropout" && !xGrad ? "conv2dMaxPoolDropout" : pooled === "dropout" ? "dropout" : "conv2dMaxPool");
     y.backward(tensor(Array.from({ length: y.size }, (_, i) => Math.sin(i)), y.shape));
     return [y.toArray(), xGrad ? x.grad!.toArray() : new Float32Array(0), k.grad!.toArray(), b.grad!.toArray()];
   });
@@ -36,7 +38,7 @@ describe("conv2d on threads", () => {
   });
 
   it("is bit-identical on 1 and 2 threads (forward, input, kernel and bias gradients)", async () => {
-    const cases: [number[], number[], number, Conv2dPath, boolean?, boolean?][] = [
+    const cases: [number[], number[], number, Conv2dPath, boolean?, (boolean | "dropout")?][] = [
       [[3, 9, 7, 12], [2, 3, 12, 10], 1, "implicit"], [[2, 8, 8, 5], [3, 3, 5, 7], 2, "implicit"],
       [[32, 14, 14, 64], [2, 2, 64, 32], 1, "auto"], [[32, 28, 28, 1], [2, 2, 1, 64], 1, "auto"], [[5, 9, 9, 3], [2, 2, 3, 8], 1, "direct"],
       // conv1 as in training (its input needs no gradient): the fused kernel gradient, split in two
@@ -44,6 +46,8 @@ describe("conv2d on threads", () => {
       [[32, 28, 28, 1], [2, 2, 1, 64], 1, "auto", false], [[33, 20, 20, 2], [2, 2, 2, 21], 1, "direct", false],
       // conv1 and its pooling as one op (images split for the forward, two halves for dW, db).
       [[32, 28, 28, 1], [2, 2, 1, 64], 1, "auto", false, true], [[33, 21, 19, 2], [2, 2, 2, 20], 1, "auto", false, true],
+      // ... and the dropout after it, fused: each range of images hashes its own elements' mask.
+      [[32, 28, 28, 1], [2, 2, 1, 64], 1, "auto", false, "dropout"], [[33, 21, 19, 2], [2, 2, 2, 20], 1, "auto", false, "dropout"],
       // conv2 and its pooling as one op, the backward from the pooled gradient's nonzeros (two
       // halves for dW, db; dx image by image); odd sizes, stride 2 and 36 channels (32 + 4).
       [[32, 14, 14, 64], [2, 2, 64, 32], 1, "auto", true, true], [[33, 15, 13, 36], [3, 2, 36, 12], 2, "auto", true, true],
