@@ -14,46 +14,12 @@
 
 import { fillRun } from "./runs";
 import { conv2d_direct_scratch_floats, direct_filter_rows, direct_forward_row } from "./conv";
-import { DROPOUT_CONSTANTS, GOLDEN } from "./dropout_hash";
-import { CODE_PASS, CODE_POSITION, pool2x2_window_coded, unpool2x2_window_coded } from "./pool_window";
-
-// Positions 0..3, CODE_PASS and CODE_POSITION, 4 lanes each: loaded once (V8 rematerializes
-// v128 constants inside loops).
-const CODE_CONSTANTS = memory.data<i32>([
-  0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3,
-  CODE_PASS, CODE_PASS, CODE_PASS, CODE_PASS, CODE_POSITION, CODE_POSITION, CODE_POSITION, CODE_POSITION,
-], 16);
+import { GOLDEN } from "./dropout_hash";
+import { CODE_CONSTANTS, pool_row_coded_any, unpool2x2_window_coded } from "./pool_window";
 
 /** Scratch floats of both kernels: the direct kernels' rows and a pair of output rows. */
 export function conv2d_maxpool2x2_scratch_floats(ow: i32, cin: i32, kh: i32, kw: i32, sw: i32, cout: i32): i32 {
   return conv2d_direct_scratch_floats(ow, cin, kh, kw, sw) + 2 * ow * cout;
-}
-
-/**
- * One pair of convolution rows at `pair` (rows convRow bytes apart) pooled into pw windows: the
- * outputs at yp and their code bytes at cp (cout a window); weyl: the dropout's Weyl counter of
- * the first output. See pool2x2_window_coded.
- */
-// @ts-ignore: decorator
-@inline function poolPair(pair: usize, convRow: usize, row: usize, pw: i32, yp: usize, cp: usize, cout: i32,
-                          relu: bool, drop: bool, weyl: u32, hi: v128, thr: v128, scale: v128): void {
-  const m1 = v128.load(DROPOUT_CONSTANTS);
-  const m2 = v128.load(DROPOUT_CONSTANTS, 16);
-  const lanes = v128.load(DROPOUT_CONSTANTS, 48);
-  const t0 = v128.load(CODE_CONSTANTS);
-  const t1 = v128.load(CODE_CONSTANTS, 16);
-  const t2 = v128.load(CODE_CONSTANTS, 32);
-  const t3 = v128.load(CODE_CONSTANTS, 48);
-  const pass = v128.load(CODE_CONSTANTS, 64);
-  const zero = f32x4.splat(0);
-  const weylPerWindow = <u32>cout * GOLDEN;
-  for (let px = 0; px < pw; px++) {
-    pool2x2_window_coded(pair + <usize>px * 2 * row, row, convRow, yp, cp, row, relu, drop, weyl, hi, thr, scale,
-      m1, m2, lanes, t0, t1, t2, t3, pass, zero);
-    yp += row;
-    cp += <usize>cout;
-    weyl += weylPerWindow;
-  }
 }
 
 /**
@@ -82,14 +48,7 @@ export function conv2d_maxpool2x2_forward(x: usize, wt: usize, b: usize, y: usiz
       const oy = 2 * py;
       direct_forward_row(xi, wt, b, pair, scratch, h, w, cin, ow, cout, kh, kw, sw, oy * sh - pt, pl, relu);
       direct_forward_row(xi, wt, b, pair + convRow, scratch, h, w, cin, ow, cout, kh, kw, sw, (oy + 1) * sh - pt, pl, relu);
-      // Each case with its constants: the window's loop keeps only the work it needs.
-      if (threshold) {
-        if (relu) poolPair(pair, convRow, row, pw, yp, cp, cout, true, true, weyl, hi, thr, s);
-        else poolPair(pair, convRow, row, pw, yp, cp, cout, false, true, weyl, hi, thr, s);
-      } else {
-        if (relu) poolPair(pair, convRow, row, pw, yp, cp, cout, true, false, weyl, hi, thr, s);
-        else poolPair(pair, convRow, row, pw, yp, cp, cout, false, false, weyl, hi, thr, s);
-      }
+      pool_row_coded_any(pair, convRow, pw, cout, yp, cp, relu, threshold, weyl, hi, thr, s);
       yp += <usize>pw * row;
       cp += <usize>(pw * cout);
       weyl += rowWeyl;

@@ -9,8 +9,10 @@
 //   dw[c] += g · x[p's taps]     grouped by channel: 24 taps of dw stay in registers while
 //                                every pixel where c won adds to them
 //   db[c] += g
-// The forward pools with maxpool2x2_positions_forward, which records each winner's place in its
-// window (0..3), so the backward needs no division to find it.
+// The forward pools with maxpool2x2_coded_forward, which applies the dropout after the pooling,
+// if any, and keeps a code byte an output: the winner's place in its window (0..3, so the
+// backward needs no division to find it) and whether a gradient passes (relu's positive maximum,
+// dropout's kept element), in place of the pooled values, an i32 place and a dropout mask.
 // Sums run image by image, and within an image window by window, channel by channel: the input
 // gradient of an image depends only on that image, so ranges of images give the same bits on any
 // thread count; the kernel and bias gradients are summed per range (the caller adds fixed halves).
@@ -18,28 +20,35 @@
 
 import { fillRun } from "./runs";
 import { madd } from "./madd";
-import { pool2x2_window } from "./pool_window";
+import { GOLDEN } from "./dropout_hash";
+import { CODE_CONSTANTS, CODE_POSITION, pool_row_coded_any } from "./pool_window";
 
 /**
  * y[n, oh/2, ow/2, c] = 2x2 max pooling with stride 2 of x[n, oh, ow, c] (rows or columns past
- * the last whole window left out), arg = the winner's place in its window, 0..3 row-major (i32):
- * the values and the tie rule (the first maximum) of maxpool2d_forward. c a multiple of 4.
+ * the last whole window left out), the values and the tie rule (the first maximum) of
+ * maxpool2d_forward, then with threshold != 0 dropout as dropout_forward (seed_lo: the Weyl counter
+ * of y's first element); code: a byte an element of y (pool_window.ts: the winner's place in its
+ * window, and whether a gradient passes: relu's positive maximum, dropout's kept element).
+ * c a multiple of 4.
  */
-export function maxpool2x2_positions_forward(x: usize, y: usize, arg: usize, n: i32, oh: i32, ow: i32, c: i32): void {
+export function maxpool2x2_coded_forward(x: usize, y: usize, code: usize, n: i32, oh: i32, ow: i32, c: i32, relu: i32,
+                                         seed_lo: u32, seed_hi: u32, threshold: u32, scale: f32): void {
   const row = <usize>c << 2;
   const down = <usize>ow * row;
   const poh = oh >> 1, pw = ow >> 1;
+  const hi = i32x4.splat(seed_hi);
+  const thr = i32x4.splat(threshold);
+  const s = f32x4.splat(scale);
+  const rowWeyl = <u32>(pw * c) * GOLDEN;
   let yp = y;
-  let ap = arg;
+  let cp = code;
+  let weyl = seed_lo;
   for (let img = 0; img < n; img++) {
     for (let py = 0; py < poh; py++) {
-      const top = x + (<usize>((img * oh + 2 * py) * ow) * row);
-      for (let px = 0; px < pw; px++) {
-        pool2x2_window(top + <usize>(2 * px) * row, row, down, yp, ap, row,
-          i32x4.splat(0), i32x4.splat(1), i32x4.splat(2), i32x4.splat(3));
-        yp += row;
-        ap += row;
-      }
+      pool_row_coded_any(x + (<usize>((img * oh + 2 * py) * ow) * row), down, pw, c, yp, cp, relu, threshold, weyl, hi, thr, s);
+      yp += <usize>pw * row;
+      cp += <usize>(pw * c);
+      weyl += rowWeyl;
     }
   }
 }
@@ -56,13 +65,14 @@ export function conv2d_maxpool2x2_sparse_scratch_floats(kh: i32, kw: i32, cin: i
 /**
  * dx (if not 0: [n, h, w, cin], overwritten), dw (if not 0: [taps rounded up to 4][cout],
  * overwritten) and db (if not 0: [cout], overwritten) of y = maxpool2x2(act(conv(x, wt) + b)),
- * from the pooled output y, its winners' places arg (maxpool2x2_positions_forward) and its
- * gradient gy. oh, ow: the convolution's output size. cin and cout multiples of 4.
+ * then dropout if scale != 0, from the code bytes of maxpool2x2_coded_forward and the gradient gy
+ * of its output. oh, ow: the convolution's output size. cin and cout multiples of 4.
  */
-export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, y: usize, arg: usize, gy: usize,
+export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, code: usize, gy: usize,
                                                   dx: usize, dw: usize, db: usize, scratch: usize,
                                                   n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
-                                                  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32): void {
+                                                  kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32,
+                                                  scale: f32): void {
   const taps = kh * kw * cin;
   const kernelPixels = kh * kw;
   const pw = ow >> 1;
@@ -87,6 +97,8 @@ export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, y: usize,
   if (dx) fillRun(dx, n * imageFloats, 0);
   const pixelBytes = <usize>cin << 2;
   const zero = f32x4.splat(0);
+  const s = f32x4.splat(scale);
+  const passBit = v128.load(CODE_CONSTANTS, 64);
   let q: usize = 0; // pooled value index
   for (let img = 0; img < n; img++) {
     const xi = x + (<usize>(img * imageFloats) << 2);
@@ -96,20 +108,23 @@ export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, y: usize,
       const oy0 = (win / pw) << 1, ox0 = (win % pw) << 1;
       let n0 = 0, n1 = 0, n2 = 0, n3 = 0;
       for (let c0 = 0; c0 < cout; c0 += 4, q += 4) {
-        // The nonzero gradients (NaN included) that relu lets through, 4 channels at a time: the
-        // winner's value is the pooled one, and where it is not > 0 (NaN included) relu passes none.
-        const g4 = v128.load(gy + (q << 2));
-        const pass = v128.and(v128.not(f32x4.eq(g4, zero)),
-          relu ? f32x4.gt(v128.load(y + (q << 2)), zero) : i32x4.splat(-1));
+        // The nonzero gradients (NaN included) that the code lets through (relu's positive
+        // maximum, dropout's kept element), 4 channels at a time, times dropout's scale as
+        // dropout_backward would give them.
+        let g4 = v128.load(gy + (q << 2));
+        if (scale != 0) g4 = f32x4.mul(g4, s);
+        const codes = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(code + q)));
+        const pass = v128.and(v128.not(f32x4.eq(g4, zero)), i32x4.eq(v128.and(codes, passBit), passBit));
         let bits = i32x4.bitmask(pass);
         while (bits) {
           const lane = ctz(bits);
           bits &= bits - 1;
           const c = c0 + lane;
           const o = (q + <usize>lane) << 2;
-          const g = load<f32>(gy + o);
+          // The lane's value, as the vector multiply rounds it.
+          const g = scale != 0 ? load<f32>(gy + o) * scale : load<f32>(gy + o);
           if (db) store<f32>(db + (<usize>c << 2), load<f32>(db + (<usize>c << 2)) + g);
-          const a = load<i32>(arg + o);
+          const a = load<u8>(code + q + <usize>lane) & CODE_POSITION;
           // Into the winning pixel's list, for dx.
           const count = a == 0 ? n0++ : a == 1 ? n1++ : a == 2 ? n2++ : n3++;
           const slot = lists + (<usize>(a * 2 * cout + 2 * count) << 2);

@@ -2,7 +2,7 @@
 // fast path and the fused convolution + pooling (conv_pool.ts). Not re-exported by index.ts:
 // inline helpers taking v128 values, not kernels.
 
-import { dropoutKeep4, GOLDEN } from "./dropout_hash";
+import { DROPOUT_CONSTANTS, dropoutKeep4, GOLDEN } from "./dropout_hash";
 
 /**
  * One 2x2 window over `row` bytes of channels (a multiple of 16): its top-left pixel at p00, the
@@ -56,6 +56,15 @@ import { dropoutKeep4, GOLDEN } from "./dropout_hash";
 export const CODE_PASS = 4;
 /** The position bits of a code byte. */
 export const CODE_POSITION = 3;
+
+/**
+ * Positions 0..3, CODE_PASS and CODE_POSITION, 4 lanes each, for the coded windows' callers to
+ * load once (V8 rematerializes v128 constants inside loops).
+ */
+export const CODE_CONSTANTS = memory.data<i32>([
+  0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3,
+  CODE_PASS, CODE_PASS, CODE_PASS, CODE_PASS, CODE_POSITION, CODE_POSITION, CODE_POSITION, CODE_POSITION,
+], 16);
 
 /**
  * pool2x2_window for the fused convolution + pooling (+ dropout): a code byte a channel at cp
@@ -122,5 +131,50 @@ export const CODE_POSITION = 3;
     v128.store(d00 + right + o, v128.and(g, i32x4.eq(idx, t1)));
     v128.store(d00 + down + o, v128.and(g, i32x4.eq(idx, t2)));
     v128.store(d00 + down + right + o, v128.and(g, i32x4.eq(idx, t3)));
+  }
+}
+
+/**
+ * A row of pw coded windows (pool2x2_window_coded), cout channels a pixel: the windows' top-left
+ * pixels 2·cout floats apart from `top`, their bottom row `down` bytes below; the outputs at yp
+ * and their code bytes at cp; weyl: the dropout's Weyl counter of the first output. relu and drop
+ * are constants where this is inlined, so each case gets a loop with only its own work.
+ */
+// @ts-ignore: decorator
+@inline function pool_row_coded(top: usize, down: usize, pw: i32, cout: i32, yp: usize, cp: usize, relu: bool, drop: bool,
+                                weyl: u32, hi: v128, thr: v128, scale: v128): void {
+  const m1 = v128.load(DROPOUT_CONSTANTS);
+  const m2 = v128.load(DROPOUT_CONSTANTS, 16);
+  const lanes = v128.load(DROPOUT_CONSTANTS, 48);
+  const t0 = v128.load(CODE_CONSTANTS);
+  const t1 = v128.load(CODE_CONSTANTS, 16);
+  const t2 = v128.load(CODE_CONSTANTS, 32);
+  const t3 = v128.load(CODE_CONSTANTS, 48);
+  const pass = v128.load(CODE_CONSTANTS, 64);
+  const zero = f32x4.splat(0);
+  const row = <usize>cout << 2;
+  const weylPerWindow = <u32>cout * GOLDEN;
+  for (let px = 0; px < pw; px++) {
+    pool2x2_window_coded(top + <usize>px * 2 * row, row, down, yp, cp, row, relu, drop, weyl, hi, thr, scale,
+      m1, m2, lanes, t0, t1, t2, t3, pass, zero);
+    yp += row;
+    cp += <usize>cout;
+    weyl += weylPerWindow;
+  }
+}
+
+/**
+ * pool_row_coded with relu (0 or 1) and the dropout (threshold 0: none; hi, thr, scale: splats of
+ * seed_hi, the threshold and the scale) known at run time: one of its four cases.
+ */
+// @ts-ignore: decorator
+@inline export function pool_row_coded_any(top: usize, down: usize, pw: i32, cout: i32, yp: usize, cp: usize, relu: i32,
+                                           threshold: u32, weyl: u32, hi: v128, thr: v128, scale: v128): void {
+  if (threshold) {
+    if (relu) pool_row_coded(top, down, pw, cout, yp, cp, true, true, weyl, hi, thr, scale);
+    else pool_row_coded(top, down, pw, cout, yp, cp, false, true, weyl, hi, thr, scale);
+  } else {
+    if (relu) pool_row_coded(top, down, pw, cout, yp, cp, true, false, weyl, hi, thr, scale);
+    else pool_row_coded(top, down, pw, cout, yp, cp, false, false, weyl, hi, thr, scale);
   }
 }

@@ -7,12 +7,13 @@
 //   the ops would read the pooled values, the winners (i32) and the dropout mask back. Values and
 //   gradients are those of dropout(maxPool2d(conv2d(...))), bit for bit, on any thread count
 //   (tested). It needs channels a multiple of 4 and an input that needs no gradient.
-// - Otherwise, with input channels a multiple of 4 (conv2): conv2d's forward, then the pooling;
-//   the full-resolution activation is freed at once. The backward (kernels/conv_pool_sparse.ts)
-//   visits only the nonzero values of the convolution's output gradient (at most a quarter: one
-//   pixel of each window, where the pooled value is positive) instead of multiplying all of it.
-//   Values are maxPool2d(conv2d(...))'s bit for bit; gradients are the same sums in another order,
-//   the same bits on any thread count (tested). The dropout, if any, is the dropout op after it.
+// - Otherwise, with input channels a multiple of 4 (conv2): conv2d's forward, then the pooling
+//   and the dropout in one pass keeping the same code bytes; the full-resolution activation is
+//   freed at once. The backward (kernels/conv_pool_sparse.ts) visits only the nonzero values of
+//   the convolution's output gradient (at most a quarter: one pixel of each window, where the
+//   pooled value is positive and kept) instead of multiplying all of it. Values are
+//   dropout(maxPool2d(conv2d(...)))'s bit for bit; gradients are the same sums in another order,
+//   the same bits on any thread count (tested).
 // Elsewhere it runs the ops one after the other. Sequential runs a Conv2D followed by a 2x2
 // MaxPooling2D (and a Dropout) through it (Conv2D.fusedWith).
 
@@ -21,7 +22,7 @@ import { itemThreads, runOverRanges } from "../../wasm/split.js";
 import { isGradEnabled, noGrad, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
 import { conv2d, convSetup, directFilter, directFilterInParts, directForward, type Conv2dOptions, type ConvSetup } from "./conv2d.js";
-import { checkDropoutRate, drawDropout, dropout, seedAt, type DropoutOptions } from "./dropout.js";
+import { checkDropoutRate, drawDropout, dropout, seedAt, type DropoutDraw, type DropoutOptions } from "./dropout.js";
 import { maxPool2d } from "./maxpool2d.js";
 
 interface ConvPoolKernels {
@@ -48,14 +49,14 @@ export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, op
   // The fused backward computes the kernel gradient (and the bias's with it), never the input's.
   const gradsSupported = !xGrad && (kernel.requiresGrad ? directFilter(taps) : !bias?.requiresGrad);
   const fusable = directForward(taps) && gradsSupported && cout % 4 === 0 && oh >= 2 && ow >= 2;
-  if (!fusable) {
-    const pooled = cin % 4 === 0 && cout % 4 === 0 && oh >= 2 && ow >= 2
-      ? convThenPoolSparseBackward(x, kernel, bias, options, setup)
-      : maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 });
+  const sparse = !fusable && cin % 4 === 0 && cout % 4 === 0 && oh >= 2 && ow >= 2;
+  if (!fusable && !sparse) {
+    const pooled = maxPool2d(conv2d(x, kernel, bias, options), { poolSize: 2 });
     return options.dropout ? dropout(pooled, options.dropout.rate, options.dropout) : pooled;
   }
   // The seeds drawn before the convolution instead of after it: it draws none, so they are the same.
   const drop = options.dropout ? drawDropout("conv2dMaxPool: dropout.rate", options.dropout.rate, options.dropout) : null;
+  if (sparse) return convThenPoolSparseBackward(x, kernel, bias, options, setup, drop);
 
   const k = kernels<ConvPoolKernels>();
   const [poh, pw] = [oh >> 1, ow >> 1];
@@ -72,7 +73,7 @@ export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, op
   const scratch = Array.from({ length: itemThreads(n, bytes) }, () => Tensor.empty([scratchFloats]));
   runOverRanges("conv2d_maxpool2x2_forward", n, bytes, (start, count) =>
     [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, code.ptr + start * outFloats,
-      0, count, ...geometry, ...(drop ? [seedAt(drop, start * outFloats), drop.seedHi | 0, drop.threshold | 0, drop.scale] : [0, 0, 0, 0])],
+      0, count, ...geometry, ...dropoutArgs(drop, start * outFloats)],
     { arg: 5, values: scratch.map((s) => s.ptr) });
   for (const s of scratch) s.dispose();
 
@@ -98,40 +99,47 @@ export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, op
 }
 
 /**
- * conv2d's forward, then 2x2 pooling recording the winners; the backward from the pooled gradient's
- * nonzero values (kernels/conv_pool_sparse.ts): the kernel and bias gradients in the fixed
- * parts of the batch that conv2d's direct kernel gradient uses, the input gradient image by image.
+ * conv2d's forward, then 2x2 pooling (and the dropout, if drawn) keeping a code byte an output;
+ * the backward from the output gradient's nonzero values (kernels/conv_pool_sparse.ts): the
+ * kernel and bias gradients in the fixed parts of the batch that conv2d's direct kernel gradient
+ * uses, the input gradient image by image.
  */
 function convThenPoolSparseBackward(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions,
-                                    { g, relu, taps }: ConvSetup): Tensor {
+                                    { g, relu, taps }: ConvSetup, drop: DropoutDraw | null): Tensor {
   const [n, h, w, cin, oh, ow, cout] = g;
   const k = kernels<ConvPoolKernels>();
   const full = noGrad(() => conv2d(x, kernel, bias, options));
   const [poh, pw] = [oh >> 1, ow >> 1];
   const y = Tensor.empty([n, poh, pw, cout]);
-  // The winners' places in their windows, 0..3 (i32 bit patterns in a float32-sized buffer).
-  const arg = Tensor.empty(y.shape);
+  const outFloats = poh * pw * cout;
+  const code = Tensor.empty([Math.ceil(y.size / 4)]);
   const fullBytes = oh * ow * cout * 4;
-  const outBytes = poh * pw * cout * 4;
-  runOverRanges("maxpool2x2_positions_forward", n, n * (fullBytes + 2 * outBytes), (start, count) =>
-    [full.ptr + start * fullBytes, y.ptr + start * outBytes, arg.ptr + start * outBytes, count, oh, ow, cout]);
+  const outBytes = outFloats * 4;
+  runOverRanges("maxpool2x2_coded_forward", n, n * (fullBytes + outBytes + outFloats), (start, count) =>
+    [full.ptr + start * fullBytes, y.ptr + start * outBytes, code.ptr + start * outFloats, count, oh, ow, cout, relu,
+      ...dropoutArgs(drop, start * outFloats)]);
   full.dispose();
 
   const inputs = bias ? [x, kernel, bias] : [x, kernel];
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {
-    arg.dispose();
+    code.dispose();
     return y;
   }
-  record("conv2dMaxPool", inputs, y, (gy) => {
+  record(drop ? "conv2dMaxPoolDropout" : "conv2dMaxPool", inputs, y, (gy) => {
     const dx = x.requiresGrad ? Tensor.empty(x.shape) : null;
     const dw = kernel.requiresGrad ? Tensor.empty(kernel.shape) : null;
     const db = bias?.requiresGrad ? Tensor.empty(bias.shape) : null;
     const inBytes = h * w * cin * 4;
     directFilterInParts("conv2d_maxpool2x2_backward_sparse", n, taps, cout, dw, db, k.conv2d_maxpool2x2_sparse_scratch_floats(g[7], g[8], cin, cout, poh * pw),
-      8, n * ((dx ? 2 : 1) * inBytes + 3 * outBytes), (start, count, dwPart, dbPart) =>
-        [x.ptr + start * inBytes, kernel.ptr, y.ptr + start * outBytes, arg.ptr + start * outBytes, gy.ptr + start * outBytes,
-          dx ? dx.ptr + start * inBytes : 0, dwPart, dbPart, 0, count, ...g.slice(1), relu]);
+      7, n * ((dx ? 2 : 1) * inBytes + 2 * outBytes + outFloats), (start, count, dwPart, dbPart) =>
+        [x.ptr + start * inBytes, kernel.ptr, code.ptr + start * outFloats, gy.ptr + start * outBytes,
+          dx ? dx.ptr + start * inBytes : 0, dwPart, dbPart, 0, count, ...g.slice(1), relu, drop ? drop.scale : 0]);
     return bias ? [dx, dw, db] : [dx, dw];
   });
   return y;
+}
+
+/** A coded pooling kernel's dropout arguments for a part starting at output element `start`. */
+function dropoutArgs(drop: DropoutDraw | null, start: number): number[] {
+  return drop ? [seedAt(drop, start), drop.seedHi | 0, drop.threshold | 0, drop.scale] : [0, 0, 0, 0];
 }
