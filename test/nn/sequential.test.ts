@@ -78,7 +78,7 @@ describe("layers and Sequential", () => {
     model.dispose();
   });
 
-  it("runs Conv2D + MaxPooling2D (+ Dropout) as one op with the losses and weights of layer by layer, to float rounding", () => {
+  it("runs Conv2D + MaxPooling2D (+ Dropout) and Flatten + Dense as one op each, with the losses and weights of layer by layer, to float rounding", () => {
     // The tutorial's model: both convolutions run with their pooling and dropout as conv2dMaxPool.
     // conv1's op gives the same bits as the three ops; conv2's sums its gradients in another order.
     const rng = new Generator(11);
@@ -107,6 +107,9 @@ describe("layers and Sequential", () => {
     });
     expect(runs[0].ops.filter((op) => op.startsWith("conv2dMaxPool"))).toEqual(["conv2dMaxPoolDropout", "conv2dMaxPoolDropout"]);
     expect(runs[0].ops).not.toContain("dropout");
+    // Flatten + Dense as the dense op reading its input flattened: no copy.
+    expect(runs[0].ops).not.toContain("flatten");
+    expect(runs[1].ops).toContain("flatten");
     expect(runs[1].ops.filter((op) => op.startsWith("conv2dMaxPool"))).toHaveLength(0);
     expect(runs[1].ops.filter((op) => op === "dropout")).toHaveLength(2);
     // The first loss comes before any update: the forward is the same bit for bit.

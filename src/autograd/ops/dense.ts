@@ -17,6 +17,11 @@ export type DenseActivation = "linear" | "relu";
 export interface DenseOptions {
   /** Applied after the bias (default "linear"). */
   activation?: DenseActivation;
+  /**
+   * Read an input of any rank above 1 as the matrix [batch, product of the rest], as Keras's
+   * Flatten then Dense do, without copying it; its gradient comes back in the input's shape.
+   */
+  flattenInput?: boolean;
 }
 
 export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, options: DenseOptions = {}): Tensor {
@@ -24,12 +29,16 @@ export function dense(x: Tensor, kernel: Tensor, bias: Tensor | null, options: D
   if (activation !== "linear" && activation !== "relu") {
     throw new Error(`dense: unknown activation "${String(activation)}", expected "linear" or "relu"`);
   }
-  if (x.rank !== 2) throw new Error(`dense: input has shape [${x.shape}], expected a matrix [batch, inputs]`);
+  if (options.flattenInput ? x.rank < 2 : x.rank !== 2) {
+    throw new Error(`dense: input has shape [${x.shape}], expected ${options.flattenInput ? "[batch, ...] (rank 2 or more)" : "a matrix [batch, inputs]"}`);
+  }
   if (kernel.rank !== 2) throw new Error(`dense: kernel has shape [${kernel.shape}], expected a matrix [inputs, outputs]`);
-  const [rows, inputs] = x.shape;
+  // Row-major: [batch, a, b, ...] is already laid out as [batch, a·b·...].
+  const rows = x.shape[0];
+  const inputs = rows === 0 ? x.shape.slice(1).reduce((p, d) => p * d, 1) : x.size / rows;
   const [kernelInputs, outputs] = kernel.shape;
   if (inputs !== kernelInputs) {
-    throw new Error(`dense: input has shape [${x.shape}] (${inputs} features), kernel [${kernel.shape}] expects ${kernelInputs}`);
+    throw new Error(`dense: input has shape [${x.shape}] (${inputs} features${options.flattenInput ? " flattened" : ""}), kernel [${kernel.shape}] expects ${kernelInputs}`);
   }
   if (bias && (bias.rank !== 1 || bias.size !== outputs)) {
     throw new Error(`dense: bias has shape [${bias.shape}], expected [${outputs}] (the kernel's outputs)`);

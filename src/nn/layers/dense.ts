@@ -46,6 +46,12 @@ export class Dense extends Layer {
     return dense(x, this.kernel!, this.bias, { activation: this.activation });
   }
 
+  /** call() on a Flatten layer's input, without the flattened copy (Flatten.fusedWith). */
+  callFlattened(x: Tensor): Tensor {
+    if (!this.built) throw new Error(`${this.name} (Dense): called before it was built`);
+    return dense(x, this.kernel!, this.bias, { activation: this.activation, flattenInput: true });
+  }
+
   override parameters(): NamedParameter[] {
     return kernelAndBias(this.name, this.kernel, this.bias);
   }

@@ -5,7 +5,8 @@ import { l2Normalize } from "../../autograd/ops/l2normalize.js";
 import { maxPool2d } from "../../autograd/ops/maxpool2d.js";
 import { flatten } from "../../autograd/ops/reshape.js";
 import type { Tensor } from "../../autograd/tensor.js";
-import { CallContext, Layer, LayerConfig, ShapeNoBatch } from "./layer.js";
+import { Dense } from "./dense.js";
+import { CallContext, FusedRun, Layer, LayerConfig, ShapeNoBatch } from "./layer.js";
 import { pair } from "./util.js";
 
 export interface MaxPooling2DConfig extends LayerConfig {
@@ -92,6 +93,19 @@ export class Flatten extends Layer {
   call(x: Tensor, _context: CallContext): Tensor {
     this.checkInput(x);
     return flatten(x);
+  }
+
+  /** Followed by a Dense layer: the dense op reads the input as flattened, with no copy either way. */
+  override fusedWith(following: readonly Layer[]): FusedRun | null {
+    const next = following[0];
+    if (!(next instanceof Dense)) return null;
+    return {
+      layers: 2,
+      call: (x) => {
+        this.checkInput(x);
+        return next.callFlattened(x);
+      },
+    };
   }
 
   getConfig() {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { dense, gradcheck, tensor, tidy, type Tensor } from "../../../src/index.js";
+import { dense, flatten, gradcheck, tensor, tidy, type Tensor } from "../../../src/index.js";
 import { columnSumsReference, denseReference } from "../../reference/dense.js";
 import { expectClose, floats, setup } from "../../helpers/setup.js";
 
@@ -93,12 +93,38 @@ describe("dense", () => {
       expect(Array.from(w.grad!.toArray())).toEqual([0, 7, 0, 14]);
     }));
 
+  it("reads a higher-rank input as flattened (flattenInput): dense(flatten(x))'s values and gradients, bit for bit, dx in x's shape", () => {
+    const shapes = fc.record({ rows: fc.integer({ min: 1, max: 6 }), a: fc.integer({ min: 1, max: 5 }), b: fc.integer({ min: 1, max: 5 }),
+      c: fc.integer({ min: 1, max: 4 }), outputs: fc.integer({ min: 1, max: 20 }), relu: fc.boolean() });
+    fc.assert(
+      fc.property(shapes.chain((s) => fc.record({ s: fc.constant(s), x: floats(s.rows * s.a * s.b * s.c), w: floats(s.a * s.b * s.c * s.outputs), b: floats(s.outputs) })),
+        ({ s, x, w, b }) =>
+          tidy(() => {
+            const activation = s.relu ? "relu" as const : "linear" as const;
+            const run = (fused: boolean) => {
+              const xt = tensor(x, [s.rows, s.a, s.b, s.c], { requiresGrad: true });
+              const wt = tensor(w, [s.a * s.b * s.c, s.outputs], { requiresGrad: true });
+              const bt = tensor(b, [s.outputs], { requiresGrad: true });
+              const y = fused ? dense(xt, wt, bt, { activation, flattenInput: true }) : dense(flatten(xt), wt, bt, { activation });
+              y.backward(tensor(Array.from({ length: y.size }, (_, i) => Math.cos(i)), y.shape));
+              expect(xt.grad!.shape).toEqual(xt.shape);
+              return [y, xt.grad!, wt.grad!, bt.grad!].map((t) => Array.from(t.toArray()));
+            };
+            expect(run(true)).toEqual(run(false));
+          })),
+      { numRuns: 40 },
+    );
+  });
+
   it("names the shapes in its errors", () =>
     tidy(() => {
       const x = tensor(new Array(6).fill(1), [2, 3]);
       expect(() => dense(x, tensor(new Array(8).fill(1), [4, 2]), null)).toThrow("dense: input has shape [2,3] (3 features), kernel [4,2] expects 4");
       expect(() => dense(x, tensor(new Array(6).fill(1), [3, 2]), tensor([1, 2, 3]))).toThrow("dense: bias has shape [3], expected [2] (the kernel's outputs)");
       expect(() => dense(tensor([1, 2, 3]), tensor([1], [1, 1]), null)).toThrow("dense: input has shape [3], expected a matrix [batch, inputs]");
+      expect(() => dense(tensor([1, 2, 3]), tensor([1], [1, 1]), null, { flattenInput: true })).toThrow("dense: input has shape [3], expected [batch, ...] (rank 2 or more)");
+      expect(() => dense(tensor(new Array(12).fill(1), [2, 3, 2]), tensor(new Array(8).fill(1), [4, 2]), null, { flattenInput: true }))
+        .toThrow("dense: input has shape [2,3,2] (6 features flattened), kernel [4,2] expects 4");
       expect(() => dense(x, tensor([1, 2, 3]), null)).toThrow("dense: kernel has shape [3], expected a matrix [inputs, outputs]");
       expect(() => dense(x, tensor(new Array(6).fill(1), [3, 2]), null, { activation: "tanh" as never })).toThrow('dense: unknown activation "tanh", expected "linear" or "relu"');
     }));
