@@ -60,7 +60,7 @@ export function conv2d_maxpool2x2_forward(x: usize, wt: usize, b: usize, y: usiz
  * dw (taps rounded up to 4 rows) and db (if b != 0) of conv2d_maxpool2x2_forward, from the code
  * bytes and the gradient gy of its output (scale: dropout's, 0 without dropout): each pair of
  * output rows gets its gradient back from the output's, then the direct kernel gradient's row
- * sums run over it.
+ * sums run over it. relu is not read (the codes carry its gate): the geometry is the forward's.
  */
 export function conv2d_maxpool2x2_backward_filter(x: usize, code: usize, gy: usize, dw: usize, db: usize, scratch: usize,
                                                   n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,

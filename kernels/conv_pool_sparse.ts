@@ -66,7 +66,8 @@ export function conv2d_maxpool2x2_sparse_scratch_floats(kh: i32, kw: i32, cin: i
  * dx (if not 0: [n, h, w, cin], overwritten), dw (if not 0: [taps rounded up to 4][cout],
  * overwritten) and db (if not 0: [cout], overwritten) of y = maxpool2x2(act(conv(x, wt) + b)),
  * then dropout if scale != 0, from the code bytes of maxpool2x2_coded_forward and the gradient gy
- * of its output. oh, ow: the convolution's output size. cin and cout multiples of 4.
+ * of its output. oh, ow: the convolution's output size. cin and cout multiples of 4. relu is not
+ * read (the codes carry its gate).
  */
 export function conv2d_maxpool2x2_backward_sparse(x: usize, wt: usize, code: usize, gy: usize,
                                                   dx: usize, dw: usize, db: usize, scratch: usize,
