@@ -80,7 +80,7 @@ function fusedRows(quick: boolean): BenchRow[] {
     const opts = { padding: "same" as const, activation: "relu" as const };
     const flops = 2 * n * h * w * cout * size(c.k.slice(0, 3));
     const shape = `(${c.x})*(${c.k}) same relu, 2x2/2`;
-    // With a rate, the model's dropout after the pooling (conv1's fused into its kernels).
+    // With a rate, the model's dropout after the pooling (fused into the op's kernels either way).
     const drop = () => ({ rate, generator: new Generator(7) });
     const ways = rate === 0 ? {
       fused: (x: Tensor, k: Tensor, b: Tensor) => conv2dMaxPool(x, k, b, opts),
