@@ -12,8 +12,9 @@
 // last multiple of 8 are computed on the zero padding and stored through a scalar epilogue.
 // Narrow products (n <= 96) with a row-major A skip packing A: strips_in_place.ts's kernels read
 // its rows in place (a 2x16 tile when n is a multiple of 16), summing in the same order. With a
-// transposed A they pack each strip during its first panel, which reads the strip in place (in
-// 2x16 tiles when n is a multiple of 16 and m of 4: strips_transposed.ts).
+// transposed A they pack each strip during its first panel, which reads the strip in place (or,
+// when n is a multiple of 16 and m of 4, strips_transposed.ts's 2x16 tiles pack each strip while
+// computing the one before).
 
 import { madd } from "./madd";
 import { pack_b16, strips_taps } from "./strips_in_place";
@@ -94,7 +95,7 @@ export const STAGE_FLOATS = 32;
 /** Floats of scratch `gemm_blocked` needs for these sizes (the JS side allocates it). */
 export function gemm_scratch_floats(n: i32, k: i32): i32 {
   const kc = gemmBlockRows(n, k);
-  return (roundUp8(chunkColumns(n, kc)) + 4) * kc + STAGE_FLOATS;
+  return (roundUp8(chunkColumns(n, kc)) + 8) * kc + STAGE_FLOATS;
 }
 
 /**
@@ -404,7 +405,7 @@ export function gemm_block_rows(n: i32, k: i32): i32 {
  * the K block kc given, so that a piece of a bigger product (a range of rows or of columns, for one
  * thread) sums each element in exactly the order the whole product would, given the whole
  * product's kc. B is packed chunkColumns(n, kc) columns at a time, each chunk's K blocks summed
- * as the whole product's would be. scratch: (roundUp8(chunkColumns(n, kc)) + 4) * kc + 32 floats
+ * as the whole product's would be. scratch: (roundUp8(chunkColumns(n, kc)) + 8) * kc + 32 floats
  * (gemm_scratch_floats(n, k) suffices when kc = gemm_block_rows(n, k)).
  */
 export function gemm_part(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
@@ -430,7 +431,7 @@ export function gemm_part(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
   const chunk = chunkColumns(n, kc);
   const packed = scratch;
   const packedA = packed + (<usize>roundUp8(chunk) * kc << 2);
-  const stage = packedA + (<usize>kc << 4);
+  const stage = packedA + (<usize>kc << 5); // packedA: two strips' worth (strips_transposed.ts)
   // stage[0..16) bytes: a zero vector; stage[64..128): the partial-panel row.
   v128.store(stage, v128.xor(v128.load(stage), v128.load(stage)));
   const rs: usize = transA ? 4 : <usize>lda << 2;
@@ -450,12 +451,8 @@ export function gemm_part(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32,
       if (transA && !transB && nc <= IN_PLACE_MAX_COLUMNS && (nc & 15) == 0 && (m & 3) == 0) {
         // A transposed, B narrow and 16 columns a panel, whole strips: 2x16 tiles (strips_transposed.ts).
         pack_b16(bj, ldb, packed, nc, k0, kb);
-        const ab = a + <usize>k0 * cs;
-        const ldcBytes = <usize>ldc << 2;
-        for (let i = 0; i < m; i += 4) {
-          strips2x16_transposed(ab + (<usize>i << 2), cs, packedA, packed, cj + <usize>i * ldcBytes, ldcBytes, nc, kb,
-            loadC, blockBias, blockRelu, stage);
-        }
+        strips2x16_transposed(a + <usize>k0 * cs, cs, packedA, packed, cj, <usize>ldc << 2, m, nc, kb,
+          loadC, blockBias, blockRelu, stage);
         continue;
       }
       if (!transA && nc <= IN_PLACE_MAX_COLUMNS) {

@@ -102,8 +102,9 @@ describe("gemm kernel", () => {
   });
 
   it("takes 2x16 tiles for a transposed A with narrow B, n % 16 = 0 and m % 4 = 0: one panel or more, K blocks, every flag", () => {
-    // n = 16 is the tile that packs A alone with the second row pair; more panels read the packed
-    // strip for both row pairs; k past 256 adds K blocks, the last one partial, that add to C.
+    // m = 4 is one strip, packed alone; more strips are each packed by the tiles of the one before,
+    // in two shares for n = 16 (two tiles), in more and smaller ones for more panels; k past 256
+    // adds K blocks, the last one partial, that add to C.
     const wideCase = fc.record({
       m: fc.integer({ min: 1, max: 10 }).map((x) => 4 * x), n: fc.constantFrom(16, 32, 48, 96),
       k: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 250, max: 700 })),
