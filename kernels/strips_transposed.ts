@@ -11,7 +11,8 @@
 // tiles against 4x8 ones 1.00-1.10x; then, against the first tile packing its own strip, taking
 // both of a panel's tiles before the next panel (its 16 KB stays in L1) 1.015-1.034x, and the
 // pipelining 1.03-1.05x on top (plain build 1.00-1.01x over both). Packing 16 rows at a time from
-// whole lines was slower (0.84-0.89x), and so was a pass reading each K block in order first.
+// whole lines was slower (0.84-0.90x); a pass reading each K block in order first gained nothing
+// (0.97-1.02x).
 
 import { madd } from "./madd";
 import { finish_tile2x16 } from "./tile";
