@@ -85,34 +85,66 @@ export function conv2d_implicit_forward(x: usize, wt: usize, bias: usize, y: usi
                                         kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32,
                                         i0: i32, i1: i32): void {
   const taps = kh * kw;
-  const k = taps * cin;
+  const tpb = implicit_forward_taps_per_block(cin, cout, kh, kw);
+  implicit_forward_prepare(scratch, cin, cout, tpb);
   const m = min(n * oh * ow, i1);
-  const tpb = tapsPerBlock(cout, k, cin);
-  const kcMax = tpb * cin;
-  const packed = scratch;
-  const table = packed + (<usize>roundUp8(cout) * kcMax << 2); // the pointers: 4 a tap
-  const stage = table + (<usize>kcMax << 4);
-  const info = stage + (STAGE_FLOATS << 2);
-  const zeroes = info + 64;
-  v128.store(stage, v128.xor(v128.load(stage), v128.load(stage)));
-  zero_fill(zeroes, max(cin, 4));
-  const ldc = <usize>cout << 2;
   for (let t0 = 0; t0 < taps; t0 += tpb) {
     const t1 = min(taps, t0 + tpb);
-    const k0 = t0 * cin;
-    const kb = (t1 - t0) * cin;
-    // Output channels in multiples of 16 take the 2x16 tile (its own packing of B).
-    const wide = (cout & 15) == 0;
-    if (wide) pack_b16(wt, cout, packed, cout, k0, kb);
-    else pack_b(wt, cout, packed, cout, k0, kb, 0);
-    const first = t0 == 0;
-    const last = t1 == taps;
-    for (let i = i0; i < m; i += 4) {
-      points4(info, i, m, oh, ow);
-      tap_pointers(x, h, w, cin, info, t0, t1, kw, sh, sw, 1, -pt, -pl, table, zeroes);
-      strips_taps(table, t1 - t0, cin, packed, y + <usize>i * ldc, ldc, cout, !first, first ? bias : 0, last && relu != 0,
-        stage, min(4, m - i), wide);
-    }
+    implicit_forward_pack(wt, scratch, cin, cout, t0, t1);
+    implicit_forward_block(x, bias, y, scratch, tpb, n, h, w, cin, oh, ow, cout, kh, kw, sh, sw, pt, pl, relu, t0, t1, i0, m);
+  }
+}
+
+/** Taps a K block of the implicit forward takes: whole taps, as many as the packing budget allows. */
+@inline export function implicit_forward_taps_per_block(cin: i32, cout: i32, kh: i32, kw: i32): i32 {
+  return tapsPerBlock(cout, kh * kw * cin, cin);
+}
+
+// The implicit forward's scratch (conv_gemm_scratch_floats(cout, taps*cin, cin, cin) floats):
+// packed B, then the tap pointers (4 a tap), the stage, the 4 points' (image, row, column), and
+// a zero pixel.
+@inline function forwardTable(scratch: usize, cout: i32, tpb: i32, cin: i32): usize {
+  return scratch + (<usize>roundUp8(cout) * (tpb * cin) << 2);
+}
+@inline function forwardStage(scratch: usize, cout: i32, tpb: i32, cin: i32): usize {
+  return forwardTable(scratch, cout, tpb, cin) + (<usize>(tpb * cin) << 4);
+}
+
+/** Zeroes the stage's first vector and the zero pixel of an implicit forward's scratch. */
+@inline export function implicit_forward_prepare(scratch: usize, cin: i32, cout: i32, tpb: i32): void {
+  const stage = forwardStage(scratch, cout, tpb, cin);
+  v128.store(stage, v128.xor(v128.load(stage), v128.load(stage)));
+  zero_fill(stage + (STAGE_FLOATS << 2) + 64, max(cin, 4));
+}
+
+/** Packs taps t0..t1 of wt (their rows of B) into the scratch. */
+@inline export function implicit_forward_pack(wt: usize, scratch: usize, cin: i32, cout: i32, t0: i32, t1: i32): void {
+  // Output channels in multiples of 16 take the 2x16 tile (its own packing of B).
+  if ((cout & 15) == 0) pack_b16(wt, cout, scratch, cout, t0 * cin, (t1 - t0) * cin);
+  else pack_b(wt, cout, scratch, cout, t0 * cin, (t1 - t0) * cin, 0);
+}
+
+/**
+ * Rows [i0, m) of y (the n x oh x ow output pixels) over the K block of taps t0..t1, packed in
+ * the scratch: the first block writes (with the bias), the others add, the last applies relu.
+ */
+@inline export function implicit_forward_block(x: usize, bias: usize, y: usize, scratch: usize, tpb: i32,
+                                               n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
+                                               kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32,
+                                               t0: i32, t1: i32, i0: i32, m: i32): void {
+  const table = forwardTable(scratch, cout, tpb, cin);
+  const stage = forwardStage(scratch, cout, tpb, cin);
+  const info = stage + (STAGE_FLOATS << 2);
+  const zeroes = info + 64;
+  const ldc = <usize>cout << 2;
+  const wide = (cout & 15) == 0;
+  const first = t0 == 0;
+  const last = t1 == kh * kw;
+  for (let i = i0; i < m; i += 4) {
+    points4(info, i, m, oh, ow);
+    tap_pointers(x, h, w, cin, info, t0, t1, kw, sh, sw, 1, -pt, -pl, table, zeroes);
+    strips_taps(table, t1 - t0, cin, scratch, y + <usize>i * ldc, ldc, cout, !first, first ? bias : 0, last && relu != 0,
+      stage, min(4, m - i), wide);
   }
 }
 

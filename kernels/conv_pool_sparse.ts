@@ -22,6 +22,8 @@ import { fillRun } from "./runs";
 import { madd } from "./madd";
 import { GOLDEN } from "./dropout_hash";
 import { CODE_CONSTANTS, CODE_POSITION, pool_row_coded_any } from "./pool_window";
+import { conv_gemm_scratch_floats, implicit_forward_block, implicit_forward_pack, implicit_forward_prepare,
+  implicit_forward_taps_per_block } from "./conv_gemm";
 
 /**
  * y[n, oh/2, ow/2, c] = 2x2 max pooling with stride 2 of x[n, oh, ow, c] (rows or columns past
@@ -50,6 +52,50 @@ export function maxpool2x2_coded_forward(x: usize, y: usize, code: usize, n: i32
       cp += <usize>(pw * c);
       weyl += rowWeyl;
     }
+  }
+}
+
+/**
+ * Scratch floats of conv2d_implicit_forward_maxpool2x2 for parts of up to `images` images: the
+ * implicit forward's, then the convolution's output of one image (when one K block holds every
+ * tap) or of `images` images.
+ */
+export function conv2d_implicit_maxpool2x2_scratch_floats(images: i32, oh: i32, ow: i32, cin: i32, cout: i32, kh: i32, kw: i32): i32 {
+  const taps = kh * kw;
+  const group = implicit_forward_taps_per_block(cin, cout, kh, kw) >= taps ? 1 : images;
+  return conv_gemm_scratch_floats(cout, taps * cin, cin, cin) + group * oh * ow * cout;
+}
+
+/**
+ * maxpool2x2_coded_forward(conv2d_implicit_forward(...)) for n images, without the convolution's
+ * output leaving the thread's scratch: with one K block (conv2: 2x2 taps of 64 channels), B is
+ * packed once and each image is convolved and pooled while its output (25 KB for conv2) is in L1;
+ * otherwise every image through each K block, then all pooled. The same sums as the two kernels,
+ * so the same bits; seed_lo is the dropout's Weyl counter of y's first element.
+ */
+export function conv2d_implicit_forward_maxpool2x2(x: usize, wt: usize, bias: usize, y: usize, code: usize, scratch: usize,
+                                                   n: i32, h: i32, w: i32, cin: i32, oh: i32, ow: i32, cout: i32,
+                                                   kh: i32, kw: i32, sh: i32, sw: i32, pt: i32, pl: i32, relu: i32,
+                                                   seed_lo: u32, seed_hi: u32, threshold: u32, scale: f32): void {
+  const taps = kh * kw;
+  const tpb = implicit_forward_taps_per_block(cin, cout, kh, kw);
+  implicit_forward_prepare(scratch, cin, cout, tpb);
+  const full = scratch + (<usize>conv_gemm_scratch_floats(cout, taps * cin, cin, cin) << 2);
+  const pixels = oh * ow;
+  const inImage = <usize>(h * w * cin) << 2;
+  const outImage = (oh >> 1) * (ow >> 1) * cout; // pooled floats (and code bytes) of an image
+  const oneBlock = tpb >= taps;
+  const group = oneBlock ? 1 : n;
+  if (oneBlock) implicit_forward_pack(wt, scratch, cin, cout, 0, taps);
+  for (let g0 = 0; g0 < n; g0 += group) {
+    for (let t0 = 0; t0 < taps; t0 += tpb) {
+      const t1 = min(taps, t0 + tpb);
+      if (!oneBlock) implicit_forward_pack(wt, scratch, cin, cout, t0, t1);
+      implicit_forward_block(x + <usize>g0 * inImage, bias, full, scratch, tpb, group, h, w, cin, oh, ow, cout,
+        kh, kw, sh, sw, pt, pl, relu, t0, t1, 0, group * pixels);
+    }
+    maxpool2x2_coded_forward(full, y + (<usize>(g0 * outImage) << 2), code + <usize>(g0 * outImage), group, oh, ow, cout, relu,
+      seed_lo + <u32>(g0 * outImage) * GOLDEN, seed_hi, threshold, scale);
   }
 }
 

@@ -8,8 +8,10 @@
 //   gradients are those of dropout(maxPool2d(conv2d(...))), bit for bit, on any thread count
 //   (tested). It needs channels a multiple of 4 and an input that needs no gradient.
 // - Otherwise, with input channels a multiple of 4 (conv2): conv2d's forward, then the pooling
-//   and the dropout in one pass keeping the same code bytes; the full-resolution activation is
-//   freed at once. The backward (kernels/conv_pool_sparse.ts) visits only the nonzero values of
+//   and the dropout in one pass keeping the same code bytes. On the implicit-GEMM forward both
+//   run in one kernel over ranges of images (kernels/conv_pool_sparse.ts), so that an image's
+//   full-resolution output stays in the scratch of the thread that convolved it (conv2: 25 KB,
+//   pooled while in L1); elsewhere the full-resolution activation is freed at once. The backward (kernels/conv_pool_sparse.ts) visits only the nonzero values of
 //   the convolution's output gradient (at most a quarter: one pixel of each window, where the
 //   pooled value is positive and kept) instead of multiplying all of it. Values are
 //   dropout(maxPool2d(conv2d(...)))'s bit for bit; gradients are the same sums in another order,
@@ -17,11 +19,12 @@
 // Elsewhere it runs the ops one after the other. Sequential runs a Conv2D followed by a 2x2
 // MaxPooling2D (and a Dropout) through it (Conv2D.fusedWith).
 
-import { kernels } from "../../wasm/loader.js";
-import { itemThreads, runOverRanges } from "../../wasm/split.js";
+import { kernels, parallelRunParts } from "../../wasm/loader.js";
+import { itemThreads, runOverRanges, taperedRanges } from "../../wasm/split.js";
 import { isGradEnabled, noGrad, record } from "../tape.js";
 import { Tensor } from "../tensor.js";
-import { conv2d, convSetup, directFilter, directFilterInParts, directForward, type Conv2dOptions, type ConvSetup } from "./conv2d.js";
+import { conv2d, convSetup, directFilter, directFilterInParts, directForward, implicitForward, implicitForwardImageParts,
+  type Conv2dOptions, type ConvSetup } from "./conv2d.js";
 import { checkDropoutRate, drawDropout, dropout, seedAt, type DropoutDraw, type DropoutOptions } from "./dropout.js";
 import { maxPool2d } from "./maxpool2d.js";
 
@@ -29,6 +32,7 @@ interface ConvPoolKernels {
   conv2d_maxpool2x2_scratch_floats(ow: number, cin: number, kh: number, kw: number, sw: number, cout: number): number;
   conv2d_maxpool2x2_forward(...args: number[]): void;
   conv2d_maxpool2x2_sparse_scratch_floats(kh: number, kw: number, cin: number, cout: number, windows: number): number;
+  conv2d_implicit_maxpool2x2_scratch_floats(images: number, oh: number, ow: number, cin: number, cout: number, kh: number, kw: number): number;
 }
 
 export interface Conv2dMaxPoolOptions extends Conv2dOptions {
@@ -99,26 +103,41 @@ export function conv2dMaxPool(x: Tensor, kernel: Tensor, bias: Tensor | null, op
 }
 
 /**
- * conv2d's forward, then 2x2 pooling (and the dropout, if drawn) keeping a code byte an output;
+ * conv2d's forward, then 2x2 pooling (and the dropout, if drawn) keeping a code byte an output (in
+ * one kernel on the implicit-GEMM forward);
  * the backward from the output gradient's nonzero values (kernels/conv_pool_sparse.ts): the
  * kernel and bias gradients in the fixed parts of the batch that conv2d's direct kernel gradient
  * uses, the input gradient image by image.
  */
 function convThenPoolSparseBackward(x: Tensor, kernel: Tensor, bias: Tensor | null, options: Conv2dOptions,
                                     { g, relu, taps }: ConvSetup, drop: DropoutDraw | null): Tensor {
-  const [n, h, w, cin, oh, ow, cout] = g;
+  const [n, h, w, cin, oh, ow, cout, kh, kw] = g;
   const k = kernels<ConvPoolKernels>();
-  const full = noGrad(() => conv2d(x, kernel, bias, options));
   const [poh, pw] = [oh >> 1, ow >> 1];
   const y = Tensor.empty([n, poh, pw, cout]);
   const outFloats = poh * pw * cout;
   const code = Tensor.empty([Math.ceil(y.size / 4)]);
-  const fullBytes = oh * ow * cout * 4;
   const outBytes = outFloats * 4;
-  runOverRanges("maxpool2x2_coded_forward", n, n * (fullBytes + outBytes + outFloats), (start, count) =>
-    [full.ptr + start * fullBytes, y.ptr + start * outBytes, code.ptr + start * outFloats, count, oh, ow, cout, relu,
-      ...dropoutArgs(drop, start * outFloats)]);
-  full.dispose();
+  if (implicitForward(taps)) {
+    // Ranges of images, each convolved and pooled by one thread in its own scratch: the
+    // convolution's output is never written to memory the other threads share.
+    const { threads, parts } = implicitForwardImageParts(n, n * oh * ow, cout, taps);
+    const ranges = taperedRanges(n, parts);
+    const scratchFloats = k.conv2d_implicit_maxpool2x2_scratch_floats(Math.max(...ranges.map((r) => r[1])), oh, ow, cin, cout, kh, kw);
+    const scratch = Array.from({ length: threads }, () => Tensor.empty([scratchFloats]));
+    const inBytes = h * w * cin * 4;
+    parallelRunParts("conv2d_implicit_forward_maxpool2x2", ranges.map(([start, count]) =>
+      [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, code.ptr + start * outFloats, 0,
+        count, ...g.slice(1), relu, ...dropoutArgs(drop, start * outFloats)]), { arg: 5, values: scratch.map((s) => s.ptr) }, threads);
+    for (const s of scratch) s.dispose();
+  } else {
+    const full = noGrad(() => conv2d(x, kernel, bias, options));
+    const fullBytes = oh * ow * cout * 4;
+    runOverRanges("maxpool2x2_coded_forward", n, n * (fullBytes + outBytes + outFloats), (start, count) =>
+      [full.ptr + start * fullBytes, y.ptr + start * outBytes, code.ptr + start * outFloats, count, oh, ow, cout, relu,
+        ...dropoutArgs(drop, start * outFloats)]);
+    full.dispose();
+  }
 
   const inputs = bias ? [x, kernel, bias] : [x, kernel];
   if (!isGradEnabled() || !inputs.some((t) => t.requiresGrad)) {

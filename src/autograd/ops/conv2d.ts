@@ -116,6 +116,20 @@ export function directForward(taps: number): boolean {
   return direct(conv2dStrategy.forward, taps, DIRECT_FORWARD_MAX_TAPS);
 }
 
+/** Whether the forward runs the implicit GEMM (kernels/conv_gemm.ts) for a convolution with this many taps per output. */
+export function implicitForward(taps: number): boolean {
+  return !directForward(taps) && conv2dStrategy.forward !== "gemm";
+}
+
+/**
+ * Threads and parts for an implicit-GEMM forward of n images ((rows x taps) · (taps x cout), rows
+ * the output pixels of all of them) split by whole images, as implicitGemm splits it by rows.
+ */
+export function implicitForwardImageParts(n: number, rows: number, cout: number, taps: number): { threads: number; parts: number } {
+  const threads = Math.min(n, gemmParallelism(rows, cout, taps).threads);
+  return { threads, parts: Math.min(n, partsForProduct(2 * rows * cout * taps, taps * cout, threads, n)) };
+}
+
 /** Whether the kernel gradient runs the direct kernel for a convolution with this many taps per output. */
 export function directFilter(taps: number): boolean {
   return direct(conv2dStrategy.filter, taps, DIRECT_FILTER_MAX_TAPS);
@@ -181,7 +195,7 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
       [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, 0, count, ...g.slice(1), relu],
       { arg: 4, values: rowsScratch.map((s) => s.ptr) });
     for (const r of rowsScratch) r.dispose();
-  } else if (conv2dStrategy.forward !== "gemm") {
+  } else if (implicitForward(taps)) {
     implicitGemm("conv2d_implicit_forward", rows, cout, taps, k.conv_gemm_scratch_floats(cout, taps, cin, cin), 4,
       [x.ptr, kernel.ptr, bias ? bias.ptr : 0, y.ptr, 0, ...g, relu]);
   } else {

@@ -245,6 +245,24 @@ describe("conv2dMaxPool, backward from the pooled gradient's nonzero values", ()
     );
   });
 
+  it("gives the same values bit for bit when the taps take several K blocks of the implicit forward (64 channels, up to 3x3 taps)", () => {
+    // 2x2 or 3x3 taps of 64 channels: 256 or 576 rows of B, more than one block of 384 rows at
+    // 16 output channels; 7x7 or 5x9 pixels an image end 4-row strips inside images.
+    const blocks = fc.record({
+      n: fc.integer({ min: 1, max: 3 }), h: fc.constantFrom(5, 7), w: fc.constantFrom(7, 9), cin: fc.constant(64),
+      cout: fc.constantFrom(4, 16), kh: fc.constantFrom(2, 3), kw: fc.constant(3), strides: fc.constant<[number, number]>([1, 1]),
+      padding: fc.constantFrom("same" as const, "valid" as const), bias: fc.boolean(), relu: fc.boolean(),
+      seed: fc.integer({ min: 0, max: 1e9 }),
+    });
+    fc.assert(
+      fc.property(blocks, fc.constantFrom(undefined, 0.3), (c, rate) => {
+        const fused = run(c, true, false, rate);
+        expect(fused.y).toEqual(run(c, false, false, rate).y);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
   it("keeps no full-resolution activation for the backward: it frees the convolution's output at once", () => {
     const c: Case = { n: 4, h: 14, w: 14, cin: 64, cout: 32, kh: 2, kw: 2, strides: [1, 1], padding: "same", bias: true, relu: true, seed: 7 };
     const d = data(c);

@@ -1,7 +1,8 @@
 // Convolutions (implicit GEMM split by rows, direct kernels split by images, the direct kernel
 // gradient by two fixed halves of the batch, fused with the relu mask and db or not) and max
 // pooling split across 2 threads give bit-identical results to 1 thread, as does the fused
-// convolution + pooling (conv2dMaxPool, both of its ways, with and without dropout after it).
+// convolution + pooling (conv2dMaxPool, both of its ways, with and without dropout after it; its
+// implicit-GEMM forward pools each range of images in the thread that convolved it).
 import { afterAll, describe, expect, it } from "vitest";
 import { conv2d, conv2dMaxPool, init, maxPool2d, shutdown, tensor, threadCount, tidy } from "../../../src/index.js";
 import { conv2dStrategy, type Conv2dPath } from "../../../src/autograd/ops/conv2d.js";
@@ -52,6 +53,9 @@ describe("conv2d on threads", () => {
       // halves for dW, db; dx image by image); odd sizes, stride 2 and 36 channels (32 + 4).
       [[32, 14, 14, 64], [2, 2, 64, 32], 1, "auto", true, true], [[33, 15, 13, 36], [3, 2, 36, 12], 2, "auto", true, true],
       [[32, 14, 14, 64], [2, 2, 64, 32], 1, "auto", true, "dropout"], [[33, 15, 13, 36], [3, 2, 36, 12], 2, "auto", true, "dropout"],
+      // ... with taps in two K blocks (576 rows of B for 16 channels): every image of a part
+      // through each block, then pooled; 7x7 pixels an image, so 4-row strips end inside images.
+      [[9, 7, 7, 64], [3, 3, 64, 16], 1, "auto", true, "dropout"],
     ];
     const results: Float32Array[][][] = [];
     for (const threads of [1, 2]) {
