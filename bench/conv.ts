@@ -13,7 +13,7 @@ import { conv2d, conv2dMaxPool, dropout, maxPool2d, Generator, tensor, tidy, typ
 import { conv2dStrategy, type Conv2dPath } from "../src/autograd/ops/conv2d.js";
 import { conv2dReference, conv2dReferenceBackward } from "../test/reference/conv2d.js";
 import { maxPool2dReference, maxPool2dReferenceBackward } from "../test/reference/maxpool2d.js";
-import { measure, row, summarize, type BenchOptions, type BenchRow, type Timing } from "./harness.js";
+import { clock, measure, row, summarize, type BenchOptions, type BenchRow, type Timing } from "./harness.js";
 
 export const group = "conv";
 
@@ -44,13 +44,13 @@ function measureSplit<T>(prepare: () => T, timed: (state: T) => void, quick: boo
   const warmup = 2;
   const minMs = quick ? 150 : 600;
   const samples: number[] = [];
-  const start = performance.now();
-  for (let i = 0; samples.length < (quick ? 5 : 10) || performance.now() - start < minMs; i++) {
+  const start = clock();
+  for (let i = 0; samples.length < (quick ? 5 : 10) || clock() - start < minMs; i++) {
     tidy(() => {
       const state = prepare();
-      const t0 = performance.now();
+      const t0 = clock();
       timed(state);
-      if (i >= warmup) samples.push(performance.now() - t0);
+      if (i >= warmup) samples.push(clock() - t0);
     });
     if (samples.length >= 500) break;
   }

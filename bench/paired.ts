@@ -7,6 +7,8 @@
 // kernel's and the probe's rates as shares of the peak's. A round is "quiet" when its probe ran
 // within QUIET_FRACTION of the probe's usual best in the run (QUIET_PERCENTILE of all its rounds).
 
+import { clock } from "./harness.js";
+
 export interface Block {
   /** One call of the kernel. */
   run: () => unknown;
@@ -41,7 +43,7 @@ function block(f: () => unknown, now: () => number): number {
 }
 
 /** `rounds` rounds of kernel, peak and probe blocks, the order reversed every other round. */
-export function pairedRounds(kernel: Block, peak: Block, probe: Block, rounds: number, now: () => number = () => performance.now()): Round[] {
+export function pairedRounds(kernel: Block, peak: Block, probe: Block, rounds: number, now: () => number = clock): Round[] {
   const out: Round[] = [];
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? [kernel, peak, probe] : [probe, peak, kernel];

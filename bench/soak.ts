@@ -13,6 +13,7 @@ import { Adam } from "../src/nn/optimizers/adam.js";
 import { manualSeed } from "../src/random.js";
 import { init } from "../src/wasm/loader.js";
 import { memoryStats } from "../src/wasm/stats.js";
+import { clock } from "./harness.js";
 
 const flags = {
   steps: { type: "int", default: 20_000, min: 1, help: "training steps" },
@@ -44,7 +45,7 @@ async function main(): Promise<number> {
   const rows: { step: number; wasm: number; live: number; rss: number }[] = [];
   let step = 0;
   let lossSum = 0;
-  let t = performance.now();
+  let t = clock();
   for (const b of batches) {
     const loss = model.trainOnBatch(b.images, b.labels);
     if (!Number.isFinite(loss)) throw new Error(`soak: the loss became ${loss} at step ${step + 1}`);
@@ -54,11 +55,11 @@ async function main(): Promise<number> {
       const m = memoryStats();
       const rss = process.memoryUsage().rss;
       const n = step % args.every === 0 ? args.every : step % args.every;
-      const msPerStep = (performance.now() - t) / n;
+      const msPerStep = (clock() - t) / n;
       rows.push({ step, wasm: m.wasmMemoryBytes, live: m.liveBytes, rss });
       console.log(`${String(step).padStart(7)}  ${(lossSum / n).toFixed(4)}  ${(m.wasmMemoryBytes / MiB).toFixed(1).padStart(9)}  ${(m.liveBytes / MiB).toFixed(2).padStart(9)}  ${(rss / MiB).toFixed(1).padStart(8)}  ${msPerStep.toFixed(1).padStart(8)}`);
       lossSum = 0;
-      t = performance.now();
+      t = clock();
     }
     if (step >= args.steps) break;
   }

@@ -8,7 +8,7 @@ import {
   Adam, Conv2D, Dense, init, kernelBuild, loadMnist, manualSeed, memoryStats, mnistDataset, relaxedSimdSupported, Sequential,
   shutdown, threadCount, tidy, toBatch, TripletSemiHardLoss, tripletTutorialModel, type InitOptions, type MnistSplit,
 } from "../src/index.js";
-import { measure, row, summarize, type BenchOptions, type BenchRow } from "./harness.js";
+import { clock, measure, row, summarize, type BenchOptions, type BenchRow } from "./harness.js";
 import { limitThreads } from "../src/wasm/loader.js";
 import { layerFusion } from "../src/nn/sequential.js";
 import { relaxedRowsInChild } from "./relaxed.js";
@@ -102,9 +102,9 @@ async function measureThreads(train: MnistSplit, test: MnistSplit, quick: boolea
   const roundRatios: number[] = [];
   const embedSamples: number[][] = [[], []];
   const time = (fn: () => void, into: number[]) => {
-    const t0 = performance.now();
+    const t0 = clock();
     fn();
-    into.push(performance.now() - t0);
+    into.push(clock() - t0);
   };
   try {
     for (let r = 0; r < rounds; r++) {
@@ -189,9 +189,9 @@ async function measureFusion(train: MnistSplit, quick: boolean): Promise<BenchRo
         layerFusion.enabled = slot === 0;
         const block: number[] = [];
         for (let k = 0; k < 5; k++) {
-          const t0 = performance.now();
+          const t0 = clock();
           step();
-          block.push(performance.now() - t0);
+          block.push(clock() - t0);
         }
         samples[slot].push(...block);
         blockMs[slot] = summarize(block).medianMs;

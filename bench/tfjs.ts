@@ -7,7 +7,7 @@
 
 import { Adam, Generator, tidy, TripletSemiHardLoss, tripletTutorialModel } from "../src/index.js";
 import type { BenchOptions, BenchRow, Timing } from "./harness.js";
-import { measure, row, summarize } from "./harness.js";
+import { clock, measure, row, summarize } from "./harness.js";
 import { registerWasmConv2DBackpropFilter } from "./tfjs/conv2d-backprop-filter.js";
 import { embed, TripletTrainer, tutorialModel } from "./tfjs/model.js";
 import { tf, useBackend } from "./tfjs/tf.js";
@@ -49,12 +49,12 @@ function measureAlternating(a: () => void, b: () => void, { warmup, runs }: { wa
   const sa: number[] = [];
   const sb: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
+    const t0 = clock();
     a();
-    const t1 = performance.now();
+    const t1 = clock();
     b();
     sa.push(t1 - t0);
-    sb.push(performance.now() - t1);
+    sb.push(clock() - t1);
   }
   const ratios = sa.map((ta, i) => sb[i] / ta);
   return { a: summarize(sa), b: summarize(sb), ratio: summarize(ratios).medianMs };

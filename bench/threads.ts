@@ -5,7 +5,7 @@
 // kernel on the main thread alone (gemmSingleThread), in the same process and memory.
 
 import { gemm, gemmParallelism, gemmSingleThread, setGemmMinFlopsPerThread, type GemmArgs } from "../src/wasm/gemm.js";
-import { allocator, kernelBuild, kernels, memory, parallelRun, threadCount } from "../src/wasm/loader.js";
+import { allocator, finishKernels, kernelBuild, kernels, memory, parallelRun, threadCount } from "../src/wasm/loader.js";
 import { Generator } from "../src/random.js";
 import { MODEL_GEMMS, type GemmCase } from "./model-gemms.js";
 import { PEAK_FLOP_PER_ITERATION } from "./gemm.js";
@@ -22,8 +22,10 @@ const modelCases = MODEL_GEMMS;
  * idle machine would show, counting the split's duplicated packing and dispatch.
  */
 function cpuMsPerRun(fn: () => void, runs: number): number {
+  finishKernels();
   const start = process.cpuUsage();
   for (let i = 0; i < runs; i++) fn();
+  finishKernels();
   const used = process.cpuUsage(start);
   return (used.user + used.system) / 1000 / runs;
 }

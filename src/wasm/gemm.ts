@@ -192,7 +192,7 @@ function runAbt(args: GemmArgs, kern: GemmKernels, threads: number): void {
   const pairs = Math.ceil(n / 2);
   const shares = taperedRanges(pairs, Math.min(pairs, threads * PARTS_PER_THREAD))
     .map(([p0, count]) => [...head, 2 * p0, Math.min(n, 2 * (p0 + count))]);
-  parallelRunParts("gemm_abt", shares, undefined, threads);
+  parallelRunParts("gemm_abt", shares, undefined, threads, true);
 }
 
 export function gemm(args: GemmArgs): void {
@@ -240,5 +240,5 @@ export function gemm(args: GemmArgs): void {
     }
   }
   const work = Array.from({ length: plan.threads }, (_, t) => scratchFor(t, scratchFloats));
-  parallelRunParts("gemm_part", shares, { arg: 15, values: work }, plan.threads);
+  parallelRunParts("gemm_part", shares, { arg: 15, values: work }, plan.threads, true);
 }

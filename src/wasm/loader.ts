@@ -53,6 +53,7 @@ interface Runtime {
   build: KernelBuild;
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
+  /** What kernels() returns: with workers, each kernel first finishes a deferred dispatch (finishingFirst). */
   exports: WebAssembly.Exports;
   allocator: Allocator;
   pool: ThreadPool;
@@ -142,13 +143,36 @@ export function init(options: InitOptions = {}): Promise<void> {
         throw new Error(`init: spinMicroseconds must be a non-negative integer, got ${spin}`);
       }
       const pool = await ThreadPool.start(module, memory, exports, threads - 1, { spinMicroseconds: spin });
-      runtime = { build, module, memory, exports, allocator: new Allocator(memory, heapBase), pool };
+      runtime = { build, module, memory, exports: shared ? finishingFirst(exports, pool) : exports, allocator: new Allocator(memory, heapBase), pool };
     })().catch((error) => {
       pending = null;
       throw error;
     });
   }
   return pending;
+}
+
+/** Exports that compute a size from their arguments alone, touching no memory: they need not wait for a deferred dispatch. */
+const SIZE_QUERY = /(_floats|^gemm_block_rows|^heap_base)$/;
+
+/**
+ * The exports, each kernel wrapped to finish the pool's deferred dispatch first (ThreadPool.runParts):
+ * a kernel may read what the dispatch writes, or write what it reads.
+ */
+function finishingFirst(exports: WebAssembly.Exports, pool: ThreadPool): WebAssembly.Exports {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(exports)) {
+    if (typeof value !== "function" || SIZE_QUERY.test(name)) {
+      wrapped[name] = value;
+      continue;
+    }
+    const kernel = value as (...args: number[]) => unknown;
+    wrapped[name] = (...args: number[]) => {
+      if (pool.busy) pool.finish();
+      return kernel(...args);
+    };
+  }
+  return wrapped as WebAssembly.Exports;
 }
 
 /**
@@ -280,10 +304,21 @@ export function parallelRun(kernel: string, argsPerThread: readonly (readonly nu
  * ThreadPool.runParts). Parts must write disjoint outputs. With `local`, a thread running a part
  * replaces its argument `local.arg` by `local.values[t]`, t its index (0: this thread): its scratch
  * (written into the arrays of `parts` that this thread runs).
- * `threads` caps the threads that take part.
+ * `threads` caps the threads that take part. With `deferred`, it may return before the parts are
+ * done: this thread goes on with the JavaScript that follows while the workers start on them, and
+ * takes the parts left at the next kernel call, dispatch or memory() (an error is thrown there).
  */
-export function parallelRunParts(kernel: string, parts: readonly number[][], local?: ThreadLocal, threads = threadCount()): void {
-  current().pool.runParts(kernel, parts, Math.min(threads, threadCount()), local);
+export function parallelRunParts(kernel: string, parts: readonly number[][], local?: ThreadLocal, threads = threadCount(),
+                                 deferred = false): void {
+  current().pool.runParts(kernel, parts, Math.min(threads, threadCount()), local, deferred);
+}
+
+/**
+ * Finishes the dispatch that parallelRunParts(..., deferred) left running, if any: what a
+ * benchmark calls before it reads the clock. Kernel calls, dispatches and memory() do it themselves.
+ */
+export function finishKernels(): void {
+  current().pool.finish();
 }
 
 /**
@@ -312,8 +347,11 @@ export function allocator(): Allocator {
   return current().allocator;
 }
 
+/** The memory, once any deferred dispatch has finished: a view made from it sees every kernel's writes. */
 export function memory(): WebAssembly.Memory {
-  return current().memory;
+  const rt = current();
+  if (rt.pool.busy) rt.pool.finish();
+  return rt.memory;
 }
 
 export function wasmModule(): WebAssembly.Module {

@@ -107,6 +107,8 @@ export class ThreadPool {
   /** Why the pool can no longer be used, once a worker died or timed out. */
   private broken: string | null = null;
   private terminating = false;
+  /** The rest of a deferred dispatch (runParts with `deferred`): this thread's parts and the wait. */
+  private unfinished: (() => void) | null = null;
   private readonly kernelIndex: Map<string, number>;
   private readonly ctl: Int32Array;
   private readonly args: Float64Array[];
@@ -172,6 +174,7 @@ export class ThreadPool {
    * entry t on worker t. Returns when all are done; throws an Error naming the kernel if any threw.
    */
   run(kernel: string, argsPerThread: readonly (readonly number[])[]): void {
+    this.finish();
     const id = this.kernelId(kernel, argsPerThread);
     if (argsPerThread.length > this.threads) {
       throw new Error(`parallelRun: ${kernel}: ${argsPerThread.length} shares of work for ${this.threads} threads`);
@@ -181,7 +184,7 @@ export class ThreadPool {
       for (const args of argsPerThread) fn(...args);
       return;
     }
-    this.dispatch(kernel, (w, slot) => {
+    this.dispatch(kernel, false, (w, slot) => {
       const args = argsPerThread[w + 1];
       this.ctl[slot] = args ? id : -1;
       this.ctl[slot + 1] = args ? args.length : 0;
@@ -198,8 +201,15 @@ export class ThreadPool {
    * disjoint outputs. With `local`, thread t replaces argument `local.arg` of every part it runs by
    * `local.values[t]` (its own scratch), in the caller's arrays on this thread. Parts run in order
    * on one thread.
+   *
+   * With `deferred` (and workers to help), it returns as soon as the workers are woken: they start
+   * on the parts while this thread goes on with the JavaScript that follows (the next op's checks,
+   * allocations and tape), and this thread takes the parts left when it next needs the memory or
+   * the pool: `finish()`, which every kernel call, dispatch and memory access runs first (see
+   * loader.ts). An error of a deferred dispatch is thrown there, naming the kernel.
    */
-  runParts(kernel: string, parts: readonly number[][], threads: number, local?: ThreadLocal): void {
+  runParts(kernel: string, parts: readonly number[][], threads: number, local?: ThreadLocal, deferred = false): void {
+    this.finish();
     const id = this.kernelId(kernel, parts);
     if (parts.length > CONTROL.MAX_PARTS) throw new Error(`parallelRun: ${kernel}: ${parts.length} parts, at most ${CONTROL.MAX_PARTS}`);
     const fn = this.kernels[id];
@@ -221,7 +231,7 @@ export class ThreadPool {
     ctl[CONTROL.NEXT_PART] = 0;
     ctl[CONTROL.LOCAL_ARG] = local ? local.arg : -1;
     const argc = Math.max(...parts.map((a) => a.length));
-    this.dispatch(kernel, (w, slot) => {
+    this.dispatch(kernel, deferred, (w, slot) => {
       const takes = w < helpers;
       ctl[slot] = takes ? id : -1;
       ctl[slot + 1] = takes ? argc : 0;
@@ -246,11 +256,25 @@ export class ThreadPool {
     return id;
   }
 
+  /** Whether a deferred dispatch has not been finished yet. */
+  get busy(): boolean {
+    return this.unfinished !== null;
+  }
+
+  /** Finishes a deferred dispatch, if one is running: runs this thread's share, waits for the workers, throws their errors. */
+  finish(): void {
+    const rest = this.unfinished;
+    if (rest === null) return;
+    this.unfinished = null;
+    rest();
+  }
+
   /**
    * One dispatch: `fillSlot(w, slot)` writes worker w's slot, then the workers are woken, the
-   * calling thread runs `own`, and waits for them; errors of either side are thrown after the wait.
+   * calling thread runs `own` (now, or at finish() when deferred), and waits for them; errors of
+   * either side are thrown after the wait.
    */
-  private dispatch(kernel: string, fillSlot: (worker: number, slot: number) => void, own: () => void): void {
+  private dispatch(kernel: string, deferred: boolean, fillSlot: (worker: number, slot: number) => void, own: () => void): void {
     const ctl = this.ctl;
     for (let w = 0; w < this.workers.length; w++) {
       const slot = CONTROL.SLOT_BASE + w * CONTROL.SLOT_INTS;
@@ -261,7 +285,13 @@ export class ThreadPool {
     Atomics.store(ctl, CONTROL.PENDING, this.workers.length);
     Atomics.add(ctl, CONTROL.GENERATION, 1);
     Atomics.notify(ctl, CONTROL.GENERATION);
+    if (deferred) this.unfinished = () => this.complete(kernel, own);
+    else this.complete(kernel, own);
+  }
 
+  /** The calling thread's side of a dispatch, after waking the workers: `own`, the wait, the errors. */
+  private complete(kernel: string, own: () => void): void {
+    const ctl = this.ctl;
     let mainError: unknown = null;
     try {
       own();
@@ -300,15 +330,26 @@ export class ThreadPool {
     }
   }
 
-  /** Stops the workers. The pool cannot be used afterwards. */
+  /**
+   * Stops the workers, after finishing a deferred dispatch (whose error, if any, it throws once
+   * they are stopped). The pool cannot be used afterwards.
+   */
   async terminate(): Promise<void> {
     if (this.terminating) return;
+    let failure: unknown = null;
+    try {
+      this.finish();
+    } catch (error) {
+      failure = error;
+    }
     this.terminating = true;
-    if (this.workers.length === 0) return;
-    Atomics.store(this.ctl, CONTROL.QUIT, 1);
-    Atomics.add(this.ctl, CONTROL.GENERATION, 1);
-    Atomics.notify(this.ctl, CONTROL.GENERATION);
-    await Promise.allSettled(this.workers.map((w) => w.terminate()));
+    if (this.workers.length > 0) {
+      Atomics.store(this.ctl, CONTROL.QUIT, 1);
+      Atomics.add(this.ctl, CONTROL.GENERATION, 1);
+      Atomics.notify(this.ctl, CONTROL.GENERATION);
+      await Promise.allSettled(this.workers.map((w) => w.terminate()));
+    }
+    if (failure !== null) throw failure;
   }
 }
 

@@ -55,5 +55,5 @@ export function runOverRanges(kernel: string, n: number, bytes: number, args: (s
                               local?: ThreadLocal): void {
   const threads = itemThreads(n, bytes);
   const parts = threads === 1 ? 1 : Math.min(n, threads * PARTS_PER_THREAD, Math.max(threads, Math.floor(bytes / MIN_BYTES_PER_PART)));
-  parallelRunParts(kernel, taperedRanges(n, parts).map(([start, count]) => args(start, count)), local, threads);
+  parallelRunParts(kernel, taperedRanges(n, parts).map(([start, count]) => args(start, count)), local, threads, true);
 }

@@ -1,13 +1,14 @@
 // Kernels on two threads over one shared memory: GEMM splits give the single-thread results bit
-// for bit, growing the memory keeps the workers working, worker errors surface as Errors, and
-// dense through the tape is the same on 1 and 2 threads. A file of its own: init({ threads: 2 }).
+// for bit, growing the memory keeps the workers working, worker errors surface as Errors, a
+// deferred dispatch is finished before anything reads or writes the memory, and dense through the
+// tape is the same on 1 and 2 threads. A file of its own: init({ threads: 2 }).
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dense } from "../../src/autograd/ops/dense.js";
 import { backward, clearTape } from "../../src/autograd/tape.js";
 import { tensor, tidy } from "../../src/autograd/tensor.js";
 import { gemm, gemmParallelism, gemmSingleThread, setGemmMinFlopsPerThread, type GemmArgs } from "../../src/wasm/gemm.js";
-import { allocator, init, kernels, memory, parallelRun, parallelRunParts, shutdown, threadCount, wasmModule } from "../../src/wasm/loader.js";
+import { allocator, finishKernels, init, kernels, memory, parallelRun, parallelRunParts, shutdown, threadCount, wasmModule } from "../../src/wasm/loader.js";
 import { ThreadPool } from "../../src/wasm/parallel.js";
 import { Generator } from "../../src/random.js";
 
@@ -206,6 +207,69 @@ describe("threads", () => {
       }
       parallelRunParts("fill", [ok, ok, ok, ok]);
       expect(new Float32Array(memory().buffer, buffer, 1024).every((x) => x === 3)).toBe(true);
+    } finally {
+      alloc.release(buffer);
+    }
+  });
+
+  it("finishes a deferred dispatch before memory(), any kernel call or the next dispatch, and throws its error there", () => {
+    const alloc = allocator();
+    // 32 parts of 64k floats (about 0.1 ms a part): the calling thread's parts wait for the finish.
+    const parts = 32;
+    const floats = 65536;
+    const buffer = alloc.alloc(parts * floats * 4);
+    const out = alloc.alloc(16);
+    const partsOf = (value: number, count = parts) => Array.from({ length: count }, (_, p) => [buffer + p * floats * 4, floats, value]);
+    const view = () => new Float32Array(memory().buffer, buffer, parts * floats);
+    const sumParts = (dst: number) => kernels<{ sum_parts(dst: number, src: number, n: number, stride: number, count: number): void }>()
+      .sum_parts(dst, buffer, 1, floats, parts);
+    try {
+      for (let round = 1; round <= 5; round++) {
+        // memory(): a view made after the call sees every part.
+        parallelRunParts("fill", partsOf(round), undefined, 2, true);
+        expect(view().every((x) => x === round), `round ${round}`).toBe(true);
+        // A kernel call: sum_parts reads the first float of every part.
+        parallelRunParts("fill", partsOf(10 * round), undefined, 2, true);
+        sumParts(out);
+        expect(new Float32Array(memory().buffer, out, 1)[0]).toBe(10 * round * parts);
+        // The next dispatch: it runs after the deferred one, so its writes are the ones that stay.
+        parallelRunParts("fill", partsOf(7), undefined, 2, true);
+        parallelRunParts("fill", partsOf(8, parts / 2), undefined, 2);
+        const v = view();
+        expect(v.subarray(0, (parts / 2) * floats).every((x) => x === 8)).toBe(true);
+        expect(v.subarray((parts / 2) * floats).every((x) => x === 7)).toBe(true);
+      }
+      // A part that traps: the call returns, the error comes at the finish, naming the kernel.
+      const bad = [0xffff0000, 1024, 3];
+      for (let i = 0; i < 5; i++) {
+        parallelRunParts("fill", [...partsOf(1, 3), bad], undefined, 2, true);
+        expect(() => finishKernels()).toThrow(/fill failed (on the main thread|in worker 1): .*out of bounds/);
+        finishKernels(); // nothing left: no error the second time
+      }
+      parallelRunParts("fill", partsOf(4), undefined, 2, true);
+      expect(view().every((x) => x === 4)).toBe(true);
+    } finally {
+      alloc.release(buffer);
+      alloc.release(out);
+    }
+  });
+
+  it("finishes a deferred dispatch when the pool stops, and throws its error after stopping the workers", async () => {
+    const alloc = allocator();
+    const floats = 65536;
+    const buffer = alloc.alloc(8 * floats * 4);
+    try {
+      for (const failing of [false, true]) {
+        const pool = await ThreadPool.start(wasmModule(), memory(), kernels<WebAssembly.Exports>(), 1, { timeoutMs: 5000 });
+        const parts = Array.from({ length: 8 }, (_, p) => [buffer + p * floats * 4, floats, 5]);
+        if (failing) parts.push([0xffff0000, 1024, 3]);
+        pool.runParts("fill", parts, 2, undefined, true);
+        expect(pool.busy).toBe(true);
+        if (failing) await expect(pool.terminate()).rejects.toThrow(/fill failed/);
+        else await pool.terminate();
+        expect(pool.busy).toBe(false);
+        expect(new Float32Array(memory().buffer, buffer, 8 * floats).every((x) => x === 5)).toBe(true);
+      }
     } finally {
       alloc.release(buffer);
     }

@@ -128,7 +128,7 @@ function convThenPoolSparseBackward(x: Tensor, kernel: Tensor, bias: Tensor | nu
     const inBytes = h * w * cin * 4;
     parallelRunParts("conv2d_implicit_forward_maxpool2x2", ranges.map(([start, count]) =>
       [x.ptr + start * inBytes, kernel.ptr, bias ? bias.ptr : 0, y.ptr + start * outBytes, code.ptr + start * outFloats, 0,
-        count, ...g.slice(1), relu, ...dropoutArgs(drop, start * outFloats)]), { arg: 5, values: scratch.map((s) => s.ptr) }, threads);
+        count, ...g.slice(1), relu, ...dropoutArgs(drop, start * outFloats)]), { arg: 5, values: scratch.map((s) => s.ptr) }, threads, true);
     for (const s of scratch) s.dispose();
   } else {
     const full = noGrad(() => conv2d(x, kernel, bias, options));

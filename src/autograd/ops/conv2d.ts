@@ -77,7 +77,7 @@ function implicitGemm(kernel: string, m: number, n: number, k: number, scratchFl
   const parts = partsForProduct(2 * m * n * k, k * n, threads, strips);
   const shares = taperedRanges(strips, parts).map(([s0, count]) => [...args, 4 * s0, Math.min(m, 4 * (s0 + count))]);
   const scratch = Array.from({ length: threads }, () => Tensor.empty([scratchFloats]));
-  parallelRunParts(kernel, shares, { arg: scratchArg, values: scratch.map((w) => w.ptr) }, threads);
+  parallelRunParts(kernel, shares, { arg: scratchArg, values: scratch.map((w) => w.ptr) }, threads, true);
   for (const w of scratch) w.dispose();
 }
 
@@ -163,7 +163,7 @@ export function directFilterInParts(kernel: string, n: number, taps: number, cou
   const scratch = Array.from({ length: threads }, () => Tensor.empty([scratchFloats]));
   const shares = parts.map(([start, count], i) =>
     share(start, count, dwParts ? dwParts.ptr + i * partFloats * 4 : 0, dbParts ? dbParts.ptr + i * cout * 4 : 0));
-  parallelRunParts(kernel, shares, { arg: scratchArg, values: scratch.map((s) => s.ptr) }, threads);
+  parallelRunParts(kernel, shares, { arg: scratchArg, values: scratch.map((s) => s.ptr) }, threads, true);
   if (dw) k.sum_parts(dw.ptr, dwParts!.ptr, dw.size, partFloats, parts.length);
   if (db) k.sum_parts(db.ptr, dbParts!.ptr, cout, cout, parts.length);
   for (const t of [dwParts, dbParts, ...scratch]) t?.dispose();
@@ -229,7 +229,7 @@ export function conv2d(x: Tensor, kernel: Tensor, bias: Tensor | null, options: 
         const off = start * cout * 4;
         return [y.ptr + off, gy.ptr + off, dz.ptr + off, dbParts ? dbParts.ptr + i * cout * 4 : 0, count, cout, relu];
       });
-      parallelRunParts("conv2d_backward_bias", shares, undefined, itemThreads(rows, rows * cout * 12));
+      parallelRunParts("conv2d_backward_bias", shares, undefined, itemThreads(rows, rows * cout * 12), true);
       if (db) k.sum_parts(db.ptr, dbParts!.ptr, cout, cout, parts.length);
       dbParts?.dispose();
     }
