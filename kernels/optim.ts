@@ -23,11 +23,13 @@ export function adam_update(p: usize, g: usize, m: usize, v: usize, n: i32,
     const step = f32x4.div(f32x4.mul(lr, mv), f32x4.add(f32x4.sqrt(vv), eps));
     v128.store(p + o, f32x4.sub(v128.load(p + o), step));
   }
+  // The tail takes the body's operations in the body's order, (1−b2)·(g·g) included: where a
+  // range ends (a thread's part) must not change an element's bits.
   for (; i < n; i++) {
     const o = <usize>i << 2;
     const gs = load<f32>(g + o);
     const ms = beta1 * load<f32>(m + o) + (1 - beta1) * gs;
-    const vs = beta2 * load<f32>(v + o) + (1 - beta2) * gs * gs;
+    const vs = beta2 * load<f32>(v + o) + (1 - beta2) * (gs * gs);
     store<f32>(m + o, ms);
     store<f32>(v + o, vs);
     store<f32>(p + o, load<f32>(p + o) - lrT * ms / (sqrt<f32>(vs) + epsilon));

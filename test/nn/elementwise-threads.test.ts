@@ -3,6 +3,7 @@
 // gradient accumulated into .grad and cleared by zeroGrad.
 import { afterAll, describe, expect, it } from "vitest";
 import { Adam, dropout, Generator, init, mul, shutdown, sum, Tensor, tensor, threadCount, tidy, zeroGrad } from "../../src/index.js";
+import { kernels } from "../../src/wasm/loader.js";
 import { itemThreads } from "../../src/wasm/split.js";
 import { dropoutReference } from "../reference/dropout.js";
 
@@ -33,6 +34,36 @@ describe("Adam on threads", () => {
     }
     expect(results[1].findIndex((v, i) => !Object.is(v, results[0][i]))).toBe(-1);
     expect(results[0]).not.toEqual(p0);
+  });
+
+  it("updates an element the same in a range's SIMD body as in its scalar tail, wherever the range starts", async () => {
+    // Ranges end where the threads' parts do: each element must come out the same whichever of
+    // the two loops takes it.
+    await shutdown();
+    await init({ threads: 1 });
+    const n = 4096;
+    const g = new Generator(8);
+    const values = () => Float32Array.from({ length: n }, () => g.uniform(-1, 1));
+    const [p0, grad, m0] = [values(), values(), values()];
+    const v0 = Float32Array.from(values(), (x) => x * x);
+    const k = kernels<{ adam_update(p: number, g: number, m: number, v: number, n: number, lrT: number, b1: number, b2: number, eps: number): void }>();
+    const run = (ranges: [number, number][]) => tidy(() => {
+      const [p, gr, m, v] = [p0, grad, m0, v0].map((a) => tensor(a));
+      for (const [start, count] of ranges) {
+        k.adam_update(p.ptr + 4 * start, gr.ptr + 4 * start, m.ptr + 4 * start, v.ptr + 4 * start, count, 0.01, 0.9, 0.999, 1e-7);
+      }
+      return [p, m, v].map((t) => t.toArray());
+    });
+    const whole = run([[0, n]]);
+    // Ranges of 1, 2, 3, 1, 2, 3, ... elements: too short for the SIMD body, starting anywhere in a group of 4.
+    const short: [number, number][] = [];
+    for (let start = 0, i = 0; start < n; i++) {
+      const count = Math.min(1 + (i % 3), n - start);
+      short.push([start, count]);
+      start += count;
+    }
+    const tails = run(short);
+    for (let t = 0; t < 3; t++) expect(whole[t].findIndex((x, i) => !Object.is(x, tails[t][i])), ["p", "m", "v"][t]).toBe(-1);
   });
 });
 
