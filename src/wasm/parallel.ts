@@ -107,7 +107,13 @@ export class ThreadPool {
   /** Why the pool can no longer be used, once a worker died or timed out. */
   private broken: string | null = null;
   private terminating = false;
-  /** The rest of a deferred dispatch (runParts with `deferred`): this thread's parts and the wait. */
+  /**
+   * A deferred dispatch's kernel and this thread's share of it (runParts with `deferred`), run with
+   * the wait by finish(). Two fields, not a closure over both: a closure made per dispatch made V8
+   * keep ~340 KB more alive at each young-generation collection of a training step, and its
+   * young generation grew by 12 MB (scratch measurement).
+   */
+  private unfinishedKernel = "";
   private unfinished: (() => void) | null = null;
   private readonly kernelIndex: Map<string, number>;
   private readonly ctl: Int32Array;
@@ -263,10 +269,10 @@ export class ThreadPool {
 
   /** Finishes a deferred dispatch, if one is running: runs this thread's share, waits for the workers, throws their errors. */
   finish(): void {
-    const rest = this.unfinished;
-    if (rest === null) return;
+    const own = this.unfinished;
+    if (own === null) return;
     this.unfinished = null;
-    rest();
+    this.complete(this.unfinishedKernel, own);
   }
 
   /**
@@ -285,8 +291,12 @@ export class ThreadPool {
     Atomics.store(ctl, CONTROL.PENDING, this.workers.length);
     Atomics.add(ctl, CONTROL.GENERATION, 1);
     Atomics.notify(ctl, CONTROL.GENERATION);
-    if (deferred) this.unfinished = () => this.complete(kernel, own);
-    else this.complete(kernel, own);
+    if (deferred) {
+      this.unfinishedKernel = kernel;
+      this.unfinished = own;
+    } else {
+      this.complete(kernel, own);
+    }
   }
 
   /** The calling thread's side of a dispatch, after waking the workers: `own`, the wait, the errors. */
