@@ -2,7 +2,7 @@
 // (umap2d is also the entry `wasmgrad/umap`, src/umap.ts, from when it wrapped the CommonJS umap-js.)
 
 // Runtime: kernels, threads, memory, randomness
-export { init, isInitialized, kernelBuild, limitThreads, relaxedSimdSupported, shutdown, threadCount } from "./wasm/loader.js";
+export { finishKernels, init, isInitialized, kernelBuild, limitThreads, relaxedSimdSupported, shutdown, threadCount } from "./wasm/loader.js";
 export type { InitOptions, KernelBuild, KernelSource } from "./wasm/loader.js";
 export { memoryStats } from "./wasm/stats.js";
 export { Generator, globalGenerator, manualSeed } from "./random.js";

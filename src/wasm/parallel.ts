@@ -8,7 +8,10 @@
 // PENDING and notifies when it reaches 0. Meanwhile the main thread runs the first share itself,
 // then waits for PENDING to be 0. A dispatch of shared parts (runParts) instead writes a table of
 // parts and a counter: every thread, the calling one included, takes the next part with an
-// atomic add until none is left. Every worker takes part in every dispatch, idle or not: a
+// atomic add until none is left; a deferred one returns as soon as the workers are woken, and
+// the calling thread takes what is left of its parts when it next needs the memory or the pool
+// (finish(): the ops' dispatches, so that the JavaScript of the next op runs while the workers
+// compute). Every worker takes part in every dispatch, idle or not: a
 // worker then never mistakes a later dispatch's slot for the one it woke up for. Both sides poll
 // for a while before sleeping (DEFAULT_SPIN_MICROSECONDS): on an idle 2-vCPU machine a round trip
 // took ~100 µs with sleeping threads and ~3 µs with polling ones; on a machine kept busy by other
