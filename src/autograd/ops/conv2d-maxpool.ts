@@ -11,9 +11,10 @@
 //   and the dropout in one pass keeping the same code bytes. On the implicit-GEMM forward both
 //   run in one kernel over ranges of images (kernels/conv_pool_sparse.ts), so that an image's
 //   full-resolution output stays in the scratch of the thread that convolved it (conv2: 25 KB,
-//   pooled while in L1); elsewhere the full-resolution activation is freed at once. The backward (kernels/conv_pool_sparse.ts) visits only the nonzero values of
-//   the convolution's output gradient (at most a quarter: one pixel of each window, where the
-//   pooled value is positive and kept) instead of multiplying all of it. Values are
+//   pooled while in L1); elsewhere the full-resolution activation is freed at once. The
+//   backward (kernels/conv_pool_sparse.ts) visits only the nonzero values of the convolution's
+//   output gradient (at most a quarter: one pixel of each window, where the pooled value is
+//   positive and kept) instead of multiplying all of it. Values are
 //   dropout(maxPool2d(conv2d(...)))'s bit for bit; gradients are the same sums in another order,
 //   the same bits on any thread count (tested).
 // Elsewhere it runs the ops one after the other. Sequential runs a Conv2D followed by a 2x2
