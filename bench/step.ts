@@ -12,6 +12,7 @@ import { clock, measure, row, summarize, type BenchOptions, type BenchRow } from
 import { limitThreads } from "../src/wasm/loader.js";
 import { layerFusion } from "../src/nn/sequential.js";
 import { relaxedRowsInChild } from "./relaxed.js";
+import { ceilingSpeedup, idle } from "./ceiling.js";
 
 export const group = "step";
 
@@ -75,7 +76,9 @@ function embedder(model: Model, test: MnistSplit, count: number): () => void {
 /**
  * The step and inference on 1 thread and on all of them, on one runtime and one model, alternating
  * in short blocks (limitThreads): this shared machine changes speed from one second to the next,
- * and blocks measured minutes apart compared its moods more than the thread counts.
+ * and blocks measured minutes apart compared its moods more than the thread counts. Each round also
+ * takes the machine's ceiling (ceiling.ts) before and after its pair of step blocks, and keeps the
+ * lower: the speed-up is given over all rounds and over the idle ones alone.
  */
 async function measureThreads(train: MnistSplit, test: MnistSplit, quick: boolean): Promise<BenchRow[]> {
   await shutdown();
@@ -100,6 +103,7 @@ async function measureThreads(train: MnistSplit, test: MnistSplit, quick: boolea
   embed();
   const stepSamples: number[][] = [[], []];
   const roundRatios: number[] = [];
+  const roundCeilings: number[] = [];
   const embedSamples: number[][] = [[], []];
   const time = (fn: () => void, into: number[]) => {
     const t0 = clock();
@@ -108,6 +112,7 @@ async function measureThreads(train: MnistSplit, test: MnistSplit, quick: boolea
   };
   try {
     for (let r = 0; r < rounds; r++) {
+      const ceilingBefore = ceilingSpeedup(threads);
       const blockMs: number[] = [0, 0];
       // Which count goes first alternates, so that neither always follows the other.
       const order = r % 2 === 0 ? ([[0, 1], [1, Infinity]] as const) : ([[1, Infinity], [0, 1]] as const);
@@ -119,6 +124,7 @@ async function measureThreads(train: MnistSplit, test: MnistSplit, quick: boolea
         blockMs[slot] = summarize(block).medianMs;
         if (r % 4 < 2) time(embed, embedSamples[slot]);
       }
+      roundCeilings.push(Math.min(ceilingBefore, ceilingSpeedup(threads)));
       roundRatios.push(blockMs[0] / blockMs[1]);
     }
   } finally {
@@ -133,8 +139,8 @@ async function measureThreads(train: MnistSplit, test: MnistSplit, quick: boolea
   [1, threads].forEach((t, slot) => {
     const impl = implName(t);
     // The speed-up: the median over rounds of (1-thread block / 2-thread block), each pair
-    // measured a fraction of a second apart.
-    const versus: Record<string, number> = slot === 1 ? { "vs 1 thread": summarize(roundRatios).medianMs } : {};
+    // measured a fraction of a second apart; then the same over the idle rounds alone.
+    const versus: Record<string, number> = slot === 1 ? threadSpeedups(roundRatios, roundCeilings, threads) : {};
     rows.push(row({ group, name: "train step (fwd+loss+bwd+Adam)", shape: "batch 32", impl }, timings[slot], {
       flops: forward + backward,
       extra: { "samples/s": 32000 / timings[slot].medianMs, "MFLOP": (forward + backward) / 1e6, ...versus },
@@ -149,6 +155,22 @@ async function measureThreads(train: MnistSplit, test: MnistSplit, quick: boolea
     }));
   });
   return rows;
+}
+
+/**
+ * The step's speed-up columns from its rounds: over all of them (what the target judges), the
+ * machine's ceiling in the same rounds, and over the rounds that ran on an idle machine.
+ */
+export function threadSpeedups(ratios: readonly number[], ceilings: readonly number[], threads: number): Record<string, number> {
+  const idleRatios = ratios.filter((_, r) => idle(ceilings[r], threads));
+  const columns: Record<string, number> = {
+    "vs 1 thread": summarize([...ratios]).medianMs,
+    "machine ceiling, same rounds": summarize([...ceilings]).medianMs,
+    "idle rounds": idleRatios.length,
+    "rounds": ratios.length,
+  };
+  if (idleRatios.length > 0) columns["vs 1 thread, idle rounds"] = summarize(idleRatios).medianMs;
+  return columns;
 }
 
 /** The 1-thread step on a fresh runtime of the given build (no inference). */

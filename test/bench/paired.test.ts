@@ -69,9 +69,9 @@ describe("paired rounds", () => {
     const targets = judgeTargets(rows);
     expect(targets.map((t) => t.met)).toEqual([false, false, true, true]);
     expect(targets.map((t) => t.quiet)).toEqual([
-      { figure: "80 % (4 of 21 rounds)", met: true },
-      { figure: "72 % (9 of 21 rounds)", met: false },
-      { figure: "none (0 of 21 rounds)" },
+      { figure: "80 % (4 of 21 rounds)", met: true, rounds: "quiet" },
+      { figure: "72 % (9 of 21 rounds)", met: false, rounds: "quiet" },
+      { figure: "none (0 of 21 rounds)", rounds: "quiet" },
       undefined,
     ]);
     const table = targetsTable(targets);

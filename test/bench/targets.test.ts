@@ -49,6 +49,25 @@ describe("bench targets", () => {
     expect(bad.map((t) => t.figure.replace(/ \(.*/, ""))).toEqual(["15.10 ms", "9.9×", "49.8 %", "1.59×", "74.9 %", "90 %"]);
   });
 
+  it("reads the thread speed-up against the machine's ceiling in the same rounds, and over the idle rounds alone", () => {
+    const rows = run({ oneMs: 10, speedup: 1.55, tfjsMs: 300, stepGflops: 30, peakGflops: 42, gemm: [80] });
+    const two = rows.find((r) => r.extra?.["vs 1 thread"] !== undefined)!;
+    two.extra = { ...two.extra, "machine ceiling, same rounds": 1.48, "idle rounds": 3, "rounds": 40, "vs 1 thread, idle rounds": 1.82 };
+    const threads = judgeTargets(rows).find((t) => t.target.startsWith("train step, 2 threads"))!;
+    // Judged over all rounds, whatever the idle ones show.
+    expect(threads.met).toBe(false);
+    expect(threads.figure).toBe("1.55× (machine ceiling 1.48× in the same rounds)");
+    expect(threads.quiet).toEqual({ figure: "1.82× (3 of 40 rounds)", met: true, rounds: "idle" });
+    const table = targetsTable(judgeTargets(rows));
+    expect(table).toMatch(/over its idle rounds alone .*: 1\.82× \(3 of 40 rounds\), met\n/);
+    // The GEMM summary counts GEMM rows only.
+    expect(table).not.toMatch(/GEMM rows over their quiet rounds/);
+
+    two.extra = { ...two.extra, "idle rounds": 0, "vs 1 thread, idle rounds": undefined as unknown as number };
+    const none = judgeTargets(rows).find((t) => t.target.startsWith("train step, 2 threads"))!;
+    expect(none.quiet).toEqual({ figure: "none (0 of 40 rounds)", rounds: "idle" });
+  });
+
   it("shows a figure with more digits while rounding would flip its verdict", () => {
     const atLeast75 = (v: number) => v >= 75;
     expect(shown(74.76, 0, atLeast75)).toBe("74.8");
