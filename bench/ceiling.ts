@@ -6,7 +6,7 @@
 // their speed-up can be read against the machine's in the same seconds.
 
 import { kernels, parallelRun } from "../src/wasm/loader.js";
-import { clock } from "./harness.js";
+import { clock, summarize } from "./harness.js";
 
 /** A round counts as idle when the peak kernel's speed-up reached this share of the thread count. */
 export const IDLE_SHARE = 0.95;
@@ -15,11 +15,6 @@ export const IDLE_SHARE = 0.95;
 const ITERATIONS = 250_000;
 /** Calls of each kind: the speed-up compares their medians. */
 const CALLS = 3;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[s.length >> 1];
-}
 
 /**
  * The peak kernel's speed-up on `threads` threads at once (parallelRun: each runs the whole
@@ -38,7 +33,7 @@ export function ceilingSpeedup(threads: number, iterations = ITERATIONS, calls =
     parallelRun("peak_f32x4", shares);
     all.push(clock() - t0);
   }
-  return (threads * median(one)) / median(all);
+  return (threads * summarize(one).medianMs) / summarize(all).medianMs;
 }
 
 /** Whether a round whose ceiling was `speedup` ran on an idle machine. */

@@ -66,7 +66,7 @@ export function measure(fn: () => void, options: MeasureOptions = {}): Timing {
   return summarize(samples);
 }
 
-export function summarize(samples: number[]): Timing {
+export function summarize(samples: readonly number[]): Timing {
   const s = [...samples].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))];
   return { medianMs: at(0.5), p10Ms: at(0.1), p90Ms: at(0.9), runs: s.length };

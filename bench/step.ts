@@ -164,8 +164,8 @@ async function measureThreads(train: MnistSplit, test: MnistSplit, quick: boolea
 export function threadSpeedups(ratios: readonly number[], ceilings: readonly number[], threads: number): Record<string, number> {
   const idleRatios = ratios.filter((_, r) => idle(ceilings[r], threads));
   const columns: Record<string, number> = {
-    "vs 1 thread": summarize([...ratios]).medianMs,
-    "machine ceiling, same rounds": summarize([...ceilings]).medianMs,
+    "vs 1 thread": summarize(ratios).medianMs,
+    "machine ceiling, same rounds": summarize(ceilings).medianMs,
     "idle rounds": idleRatios.length,
     "rounds": ratios.length,
   };
